@@ -49,3 +49,5 @@ export { dumpTasks } from "./debug/dump-tasks.js";
 export type { DumpTasksOptions } from "./debug/dump-tasks.js";
 export { onSlowCallback } from "./debug/debug-mode.js";
 export type { SlowCallbackReport } from "./debug/debug-mode.js";
+export { retry } from "./retry.js";
+export type { RetryOptions, RetryInfo, RetryJitter } from "./retry.js";
