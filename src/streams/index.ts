@@ -1,0 +1,11 @@
+/**
+ * `taskio/streams`: buffered, cancellable byte streams over TCP, Unix sockets and TLS.
+ * asyncio: `asyncio.streams` (`open_connection`, `start_server`, `StreamReader`, `StreamWriter`).
+ *
+ * @module
+ */
+
+export { StreamReader, readerFromStream, DEFAULT_LIMIT } from "./reader.js";
+export type { ReaderTransport, StreamReaderOptions, ReadOptions, ReaderFromStreamOptions } from "./reader.js";
+export { StreamWriter } from "./writer.js";
+export type { StreamWriterOptions, WriterWaitOptions, SocketAddress } from "./writer.js";

@@ -1,0 +1,537 @@
+/**
+ * `StreamReader`: buffered, cancellable reading of a byte stream. asyncio: `asyncio.StreamReader`.
+ *
+ * Why it is built this way:
+ *
+ * - **Transport-agnostic.** The producer side is asyncio's protocol API (`feedData`, `feedEof`,
+ *   `setException`) plus an optional {@link ReaderTransport} to pause and resume the source, so
+ *   sockets, child-process pipes and HTTP bodies share one reader ({@link readerFromStream}).
+ * - **One contiguous buffer, never rewritten.** Bytes live in one `Buffer` view `[start, end)`.
+ *   A chunk fed into an empty reader is adopted without a copy; appending copies into an owned
+ *   store that only ever grows past `end`. Bytes handed out are `subarray`s of that store, so a
+ *   read costs no copy, and no region once handed out is written again (no in-place compaction).
+ * - **Fast when data is there.** `readLine()` on a buffered line is an `indexOf` and a
+ *   `subarray`: no suspension, no wake-up round trip, just an already-resolved promise. Only a
+ *   reader that must wait creates a {@link Suspension}.
+ * - **Cancellation loses nothing.** A wait never consumes bytes: a woken (or cancelled) reader
+ *   re-examines the buffer from scratch, so cancelling `readExactly(100)` after 60 bytes arrived
+ *   leaves those 60 bytes for the next read.
+ *
+ * @module
+ */
+
+import type { Readable } from "node:stream";
+import { BrokenResourceError, IncompleteReadError, InvalidStateError, LimitOverrunError } from "../errors.js";
+import { checkpoint, suspend, validateSignal, type Suspension } from "../core/suspend.js";
+
+/** The default `limit`: 64 KiB, as asyncio's `_DEFAULT_LIMIT`. */
+export const DEFAULT_LIMIT = 64 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = 10;
+
+/** What a reader needs from its source to apply backpressure. */
+export interface ReaderTransport {
+  /** Stop delivering data (the buffer is full). */
+  pauseReading(): void;
+  /** Start delivering data again. */
+  resumeReading(): void;
+}
+
+/** Options for {@link StreamReader}. */
+export interface StreamReaderOptions {
+  /**
+   * The most a line (or a `readUntil` chunk) may hold, and the buffering bound: the transport is
+   * paused when more than twice this many bytes are buffered, resumed at `limit` or less.
+   * @default 65536
+   */
+  limit?: number;
+}
+
+/** Options for every waiting read. */
+export interface ReadOptions {
+  /** Abort the wait (the bytes already buffered stay buffered). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A buffered reader over a byte stream. asyncio: `asyncio.StreamReader`.
+ *
+ * Reads return `Buffer`s (a `Uint8Array` subclass). They are views into the reader's buffer, not
+ * copies: keep them or copy them as you like, the reader never writes over them. Only one read
+ * may wait at a time (as in asyncio); a second concurrent read throws `InvalidStateError`.
+ *
+ * @example Reading a line-based protocol
+ * ```ts
+ * const { reader, writer } = await openConnection("127.0.0.1", 8888);
+ * const greeting = await reader.readLine();          // up to and including "\n"
+ * const header = await reader.readExactly(4);        // IncompleteReadError at EOF
+ * for await (const line of reader) console.log(line.toString().trimEnd());
+ * ```
+ */
+export class StreamReader implements AsyncIterable<Buffer> {
+  #buf: Buffer = EMPTY;
+  #start = 0;
+  /** Owned backing store of `#buf` when it was built by appending (capacity past `#buf.length`). */
+  #store: Buffer | undefined = undefined;
+  #eof = false;
+  #exception: unknown = undefined;
+  #hasException = false;
+  #waiter: Suspension<void> | undefined = undefined;
+  #transport: ReaderTransport | undefined = undefined;
+  #paused = false;
+  readonly #limit: number;
+
+  /**
+   * @param options See {@link StreamReaderOptions}.
+   * @throws {RangeError} when `limit` is not a positive integer.
+   */
+  constructor(options?: StreamReaderOptions) {
+    const limit = options?.limit ?? DEFAULT_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit <= 0) {
+      throw new RangeError(`Expected 'limit' to be a positive integer: received ${String(limit)}`);
+    }
+    this.#limit = limit;
+  }
+
+  /** The line and `readUntil` limit, in bytes. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** How many bytes are buffered and not yet read. */
+  get buffered(): number {
+    return this.#buf.length - this.#start;
+  }
+
+  /** The error set by {@link setException}, if any. asyncio: `exception()`. */
+  exception(): unknown {
+    return this.#exception;
+  }
+
+  /** True when the stream has ended and every buffered byte was read. asyncio: `at_eof()`. */
+  atEof(): boolean {
+    return this.#eof && this.#buf.length === this.#start;
+  }
+
+  // ----- the protocol side ------------------------------------------------------------------
+
+  /**
+   * Connects the source to pause and resume for backpressure. asyncio: `set_transport()`.
+   * @throws {InvalidStateError} when a transport is already set.
+   */
+  setTransport(transport: ReaderTransport): void {
+    if (this.#transport !== undefined) throw new InvalidStateError("The reader already has a transport: set it once");
+    this.#transport = transport;
+  }
+
+  /**
+   * Appends bytes that arrived. The reader takes the chunk over (it may keep a view of it): do
+   * not modify it afterwards. asyncio: `feed_data()`.
+   * @throws {InvalidStateError} after {@link feedEof}.
+   */
+  feedData(chunk: Uint8Array): void {
+    if (this.#eof) throw new InvalidStateError("The reader has reached EOF: no data can be fed after feedEof()");
+    const length = chunk.length;
+    if (length === 0) return;
+    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, length);
+    const buf = this.#buf;
+    const available = buf.length - this.#start;
+    if (available === 0) {
+      this.#buf = data;
+      this.#start = 0;
+      this.#store = undefined;
+    } else {
+      const store = this.#store;
+      const end = buf.length;
+      if (store !== undefined && end + length <= store.length) {
+        store.set(data, end);
+        this.#buf = store.subarray(0, end + length);
+      } else {
+        // A new store, twice what is needed, so a long line or a big readExactly is amortised O(n).
+        const size = available + length;
+        const next = Buffer.allocUnsafeSlow(Math.max(size * 2, 4096));
+        buf.copy(next, 0, this.#start, end);
+        next.set(data, available);
+        this.#store = next;
+        this.#buf = next.subarray(0, size);
+        this.#start = 0;
+      }
+    }
+    if (!this.#paused && this.#transport !== undefined && this.#buf.length - this.#start > 2 * this.#limit) {
+      this.#paused = true;
+      this.#transport.pauseReading();
+    }
+    this.#wake();
+  }
+
+  /** Marks the end of the stream: reads return what is left, then EOF. asyncio: `feed_eof()`. */
+  feedEof(): void {
+    this.#eof = true;
+    this.#wake();
+  }
+
+  /**
+   * Fails the stream: the waiting read and every later read throw `error`. asyncio: `set_exception()`.
+   */
+  setException(error: unknown): void {
+    this.#exception = error;
+    this.#hasException = true;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.fail(error);
+    }
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resume(undefined);
+    }
+  }
+
+  // ----- waiting ----------------------------------------------------------------------------
+
+  #waitForData(label: string, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#waiter !== undefined) {
+      throw new InvalidStateError(`${label}() called while another read is waiting for data: read from one task at a time`);
+    }
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    const waiter = suspend<void>(
+      () => `StreamReader.${label}()`,
+      (abandoned) => {
+        if (this.#waiter === abandoned) this.#waiter = undefined;
+      },
+      signal,
+    );
+    this.#waiter = waiter;
+    return waiter.promise;
+  }
+
+  /** Takes `n` buffered bytes (n <= buffered). */
+  #take(n: number): Buffer {
+    const start = this.#start;
+    const buf = this.#buf;
+    const out = buf.subarray(start, start + n);
+    if (start + n === buf.length) {
+      this.#buf = EMPTY;
+      this.#start = 0;
+      this.#store = undefined;
+    } else {
+      this.#start = start + n;
+    }
+    if (this.#paused && this.#buf.length - this.#start <= this.#limit) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    return out;
+  }
+
+  #throwIfFailed(): void {
+    if (this.#hasException) throw this.#exception;
+  }
+
+  // ----- reading ----------------------------------------------------------------------------
+
+  /**
+   * Reads up to `n` bytes; with `n < 0` (the default), reads until EOF. Returns an empty buffer
+   * at EOF. asyncio: `read(n=-1)`.
+   */
+  read(n = -1, options?: ReadOptions): Promise<Buffer> {
+    if (!Number.isInteger(n)) return Promise.reject(new TypeError(`Expected 'n' to be an integer: received ${String(n)}`));
+    if (this.#hasException) return Promise.reject(this.#exception);
+    if (n > 0 && this.#buf.length > this.#start) {
+      const signal = options?.signal;
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      return Promise.resolve(this.#take(Math.min(n, this.#buf.length - this.#start)));
+    }
+    return this.#readSlow(n, options);
+  }
+
+  async #readSlow(n: number, options: ReadOptions | undefined): Promise<Buffer> {
+    const signal = validateSignal(options?.signal);
+    if (n === 0) {
+      checkpoint(signal);
+      return EMPTY;
+    }
+    if (n < 0) {
+      // Drain the buffer as it fills, so backpressure keeps working while reading everything.
+      const parts: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        this.#throwIfFailed();
+        const available = this.#buf.length - this.#start;
+        if (available > 0) {
+          parts.push(this.#take(available));
+          total += available;
+        }
+        if (this.#eof) break;
+        try {
+          await this.#waitForData("read", signal);
+        } catch (error) {
+          // Cancelled or failed: give back what was taken, so nothing is lost.
+          this.#unread(parts, total);
+          throw error;
+        }
+      }
+      return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
+    }
+    for (;;) {
+      this.#throwIfFailed();
+      if (this.#buf.length > this.#start) return this.#take(Math.min(n, this.#buf.length - this.#start));
+      if (this.#eof) {
+        checkpoint(signal);
+        return EMPTY;
+      }
+      await this.#waitForData("read", signal);
+    }
+  }
+
+  /** Puts bytes taken by an interrupted `read(-1)` back in front of the buffer. */
+  #unread(parts: Buffer[], total: number): void {
+    if (total === 0) return;
+    const rest = this.#buf.subarray(this.#start);
+    const joined = Buffer.concat([...parts, rest], total + rest.length);
+    this.#buf = joined;
+    this.#start = 0;
+    this.#store = undefined;
+  }
+
+  /**
+   * Reads one line, up to and including `"\n"`. At EOF returns the last, unterminated part, then
+   * an empty buffer. asyncio: `readline()`.
+   *
+   * @throws {LimitOverrunError} when the line is longer than `limit`; the overlong line (or the
+   *   buffered part of it) is discarded, as asyncio does, so the next read starts after it.
+   */
+  readLine(options?: ReadOptions): Promise<Buffer> {
+    if (!this.#hasException && this.#waiter === undefined) {
+      const buf = this.#buf;
+      const start = this.#start;
+      const index = buf.indexOf(NEWLINE, start);
+      if (index !== -1 && index - start <= this.#limit) {
+        const signal = options?.signal;
+        if (signal?.aborted === true) return Promise.reject(signal.reason);
+        return Promise.resolve(this.#take(index + 1 - start));
+      }
+    }
+    return this.#readLineSlow(options);
+  }
+
+  async #readLineSlow(options: ReadOptions | undefined): Promise<Buffer> {
+    try {
+      return await this.#readUntil(NEWLINE_SEPARATOR, "readLine", options);
+    } catch (error) {
+      if (error instanceof IncompleteReadError) {
+        const partial = error.partial;
+        return Buffer.isBuffer(partial) ? partial : Buffer.from(partial);
+      }
+      if (error instanceof LimitOverrunError) {
+        const at = this.#start + error.consumed;
+        if (this.#buf[at] === NEWLINE) this.#take(error.consumed + 1);
+        else this.#take(this.#buf.length - this.#start);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reads up to and including `separator`. asyncio: `readuntil()`.
+   *
+   * @throws {IncompleteReadError} at EOF before the separator (`partial` holds the bytes, which
+   *   are consumed).
+   * @throws {LimitOverrunError} when no separator is found within `limit` bytes (`consumed` says
+   *   how far; the bytes stay buffered).
+   */
+  readUntil(separator: Uint8Array | string = "\n", options?: ReadOptions): Promise<Buffer> {
+    const sep = typeof separator === "string" ? Buffer.from(separator) : separator;
+    if (!(sep instanceof Uint8Array)) {
+      return Promise.reject(new TypeError(`Expected 'separator' to be a string or Uint8Array: received ${typeof separator}`));
+    }
+    if (sep.length === 0) return Promise.reject(new RangeError("Expected 'separator' to be non-empty: received an empty separator"));
+    return this.#readUntil(Buffer.isBuffer(sep) ? sep : Buffer.from(sep), "readUntil", options);
+  }
+
+  async #readUntil(sep: Buffer, label: string, options: ReadOptions | undefined): Promise<Buffer> {
+    const signal = validateSignal(options?.signal);
+    const seplen = sep.length;
+    let offset = 0;
+    for (;;) {
+      this.#throwIfFailed();
+      const buf = this.#buf;
+      const start = this.#start;
+      const buflen = buf.length - start;
+      if (buflen - offset >= seplen) {
+        const found = buf.indexOf(sep, start + offset);
+        if (found !== -1) {
+          const isep = found - start;
+          if (isep > this.#limit) {
+            throw new LimitOverrunError(
+              `The separator was found beyond the limit: ${isep} byte(s) before it, limit ${this.#limit}`,
+              isep,
+            );
+          }
+          checkpoint(signal);
+          return this.#take(isep + seplen);
+        }
+        offset = buflen + 1 - seplen;
+        if (offset > this.#limit) {
+          throw new LimitOverrunError(
+            `The separator was not found within the limit: ${offset} byte(s) scanned, limit ${this.#limit}`,
+            offset,
+          );
+        }
+      }
+      if (this.#eof) {
+        const partial = this.#take(buflen);
+        throw new IncompleteReadError(partial, undefined);
+      }
+      await this.#waitForData(label, signal);
+    }
+  }
+
+  /**
+   * Reads exactly `n` bytes. asyncio: `readexactly()`.
+   * @throws {IncompleteReadError} when the stream ends first; `partial` holds (and consumes) what arrived.
+   * @throws {RangeError} when `n` is negative.
+   */
+  readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      return Promise.reject(new RangeError(`Expected 'n' to be a non-negative integer: received ${String(n)}`));
+    }
+    if (!this.#hasException && this.#buf.length - this.#start >= n && n > 0) {
+      const signal = options?.signal;
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      return Promise.resolve(this.#take(n));
+    }
+    return this.#readExactlySlow(n, options);
+  }
+
+  async #readExactlySlow(n: number, options: ReadOptions | undefined): Promise<Buffer> {
+    const signal = validateSignal(options?.signal);
+    for (;;) {
+      this.#throwIfFailed();
+      const available = this.#buf.length - this.#start;
+      if (available >= n) {
+        checkpoint(signal);
+        return this.#take(n);
+      }
+      if (this.#eof) throw new IncompleteReadError(this.#take(available), n);
+      await this.#waitForData("readExactly", signal);
+    }
+  }
+
+  /**
+   * Iterates over lines (each ending with `"\n"`, except maybe the last) until EOF.
+   * asyncio: `async for line in reader`.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    const toResult = (line: Buffer): IteratorResult<Buffer> => (line.length === 0 ? done : { done: false, value: line });
+    return {
+      next: (): Promise<IteratorResult<Buffer>> => {
+        if (!this.#hasException && this.#waiter === undefined) {
+          const buf = this.#buf;
+          const start = this.#start;
+          const index = buf.indexOf(NEWLINE, start);
+          if (index !== -1 && index - start <= this.#limit) {
+            return Promise.resolve({ done: false, value: this.#take(index + 1 - start) });
+          }
+        }
+        return this.#readLineSlow(undefined).then(toResult);
+      },
+      return: (): Promise<IteratorResult<Buffer>> => Promise.resolve(done),
+    };
+  }
+
+  /** Shows the state, like asyncio's repr: `StreamReader <12 bytes, eof, waiter>`. */
+  toString(): string {
+    const parts = [`${this.buffered} bytes`];
+    if (this.#eof) parts.push("eof");
+    if (this.#limit !== DEFAULT_LIMIT) parts.push(`limit=${this.#limit}`);
+    if (this.#waiter !== undefined) parts.push("waiter");
+    if (this.#hasException) parts.push("exception");
+    if (this.#paused) parts.push("paused");
+    return `StreamReader <${parts.join(", ")}>`;
+  }
+}
+
+const NEWLINE_SEPARATOR = Buffer.from("\n");
+
+/** Options for {@link readerFromStream}. */
+export interface ReaderFromStreamOptions extends StreamReaderOptions {
+  /**
+   * Turns the source's `error` event into the error that reads throw.
+   * @default wraps it in a `BrokenResourceError` whose `cause` is the original error
+   */
+  mapError?: (error: Error) => unknown;
+}
+
+/**
+ * A {@link StreamReader} fed by a Node `Readable` (a socket, a child's stdout, a file stream, an
+ * HTTP body), with backpressure: the source is paused while more than `2 × limit` bytes are
+ * buffered and resumed once reads bring it down to `limit`. `end` becomes EOF, `error` becomes
+ * the exception every read throws, and a `close` without `end` (the stream was destroyed)
+ * becomes EOF. asyncio: what `StreamReaderProtocol` does for a transport.
+ *
+ * String chunks (a stream with an encoding set) are converted back to UTF-8 bytes.
+ *
+ * @param readable The source; it is switched to flowing mode.
+ * @param options See {@link ReaderFromStreamOptions}.
+ * @returns The reader.
+ * @throws {RangeError} when `limit` is not a positive integer.
+ *
+ * @example Reading a child process's output line by line
+ * ```ts
+ * const child = spawn("ls", ["-l"]);
+ * for await (const line of readerFromStream(child.stdout)) console.log(line.toString().trimEnd());
+ * ```
+ */
+export function readerFromStream(
+  readable: NodeJS.ReadableStream | Readable,
+  options?: ReaderFromStreamOptions,
+): StreamReader {
+  const reader = new StreamReader(options);
+  const mapError = options?.mapError ?? defaultMapError;
+  let ended = false;
+  readable.on("data", (chunk: Buffer | string) => {
+    if (ended) return;
+    reader.feedData(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  });
+  readable.on("end", () => {
+    if (ended) return;
+    ended = true;
+    reader.feedEof();
+  });
+  readable.on("error", (error: Error) => {
+    if (ended) return;
+    ended = true;
+    reader.setException(mapError(error));
+  });
+  readable.on("close", () => {
+    if (ended) return;
+    ended = true;
+    reader.feedEof();
+  });
+  reader.setTransport({
+    pauseReading: () => {
+      readable.pause();
+    },
+    resumeReading: () => {
+      readable.resume();
+    },
+  });
+  return reader;
+}
+
+function defaultMapError(error: Error): unknown {
+  const code = (error as { code?: unknown }).code;
+  const what =
+    code === "ECONNRESET" ? "The connection was reset by the peer" : code === "EPIPE" ? "The connection is broken" : "The stream failed";
+  return new BrokenResourceError(`${what}: ${error.message}`, { cause: error });
+}
