@@ -233,6 +233,193 @@ export class LimitOverrunError extends TaskioError {
 }
 defineBrand(LimitOverrunError);
 
+// ----- HTTP (taskio/http) ----------------------------------------------------------------------
+
+/** Where an HTTP error happened: the request's method and URL. */
+export interface HttpErrorOptions extends TaskioErrorOptions {
+  /** The request method, such as `GET`. */
+  method?: string;
+  /** The URL of the request (after redirects, when known). */
+  url?: string;
+}
+
+/**
+ * Base of the HTTP client's errors (`taskio/http`), except timeouts, which are
+ * {@link ClientTimeoutError}s. aiohttp: `aiohttp.ClientError`.
+ */
+export class ClientError extends TaskioError {
+  /** The request method. */
+  readonly method: string | undefined;
+  /** The request URL. */
+  readonly url: string | undefined;
+
+  constructor(message: string, code = "ERR_TASKIO_HTTP", options?: HttpErrorOptions) {
+    super(message, code, options);
+    this.method = options?.method;
+    this.url = options?.url;
+    brand(this, "ClientError");
+  }
+}
+defineBrand(ClientError);
+
+/**
+ * The connection failed before a response arrived: refused, reset, DNS, TLS (see `cause`).
+ * aiohttp: `aiohttp.ClientConnectionError`.
+ */
+export class ClientConnectionError extends ClientError {
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(message, "ERR_TASKIO_HTTP_CONNECTION", options);
+    brand(this, "ClientConnectionError");
+  }
+}
+defineBrand(ClientConnectionError);
+
+/**
+ * The response body broke off: the connection was reset or closed mid-body (see `cause`).
+ * aiohttp: `aiohttp.ClientPayloadError`.
+ */
+export class ClientPayloadError extends ClientError {
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(message, "ERR_TASKIO_HTTP_PAYLOAD", options);
+    brand(this, "ClientPayloadError");
+  }
+}
+defineBrand(ClientPayloadError);
+
+/**
+ * A response had an error status (`raiseForStatus()`), or a redirect could not be followed.
+ * aiohttp: `aiohttp.ClientResponseError`.
+ */
+export class ClientResponseError extends ClientError {
+  /** The HTTP status code. */
+  readonly status: number;
+  /** The status line's reason phrase. */
+  readonly reason: string;
+  /** The response headers. */
+  readonly headers: Headers | undefined;
+
+  constructor(
+    message: string,
+    options: HttpErrorOptions & { status: number; reason?: string; headers?: Headers; code?: string },
+  ) {
+    super(message, options.code ?? "ERR_TASKIO_HTTP_STATUS", options);
+    this.status = options.status;
+    this.reason = options.reason ?? "";
+    this.headers = options.headers;
+    brand(this, "ClientResponseError");
+  }
+}
+defineBrand(ClientResponseError);
+
+/** More redirects than `maxRedirects` (a loop, usually). aiohttp: `aiohttp.TooManyRedirects`. */
+export class TooManyRedirectsError extends ClientResponseError {
+  /** The URLs visited, in order. */
+  readonly history: readonly string[];
+
+  constructor(message: string, options: HttpErrorOptions & { status: number; history: readonly string[] }) {
+    super(message, { ...options, code: "ERR_TASKIO_HTTP_TOO_MANY_REDIRECTS" });
+    this.history = options.history;
+    brand(this, "TooManyRedirectsError");
+  }
+}
+defineBrand(TooManyRedirectsError);
+
+/** A response body exceeded the session's `maxResponseSize`. */
+export class ResponseTooLargeError extends ClientError {
+  /** The limit, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, options: HttpErrorOptions & { limit: number }) {
+    super(message, "ERR_TASKIO_HTTP_TOO_LARGE", options);
+    this.limit = options.limit;
+    brand(this, "ResponseTooLargeError");
+  }
+}
+defineBrand(ResponseTooLargeError);
+
+/** A downloaded file's checksum differs from the expected one (the file was not kept). */
+export class ChecksumMismatchError extends ClientError {
+  /** The expected digest, lowercase hex. */
+  readonly expected: string;
+  /** The digest of what was received, lowercase hex. */
+  readonly actual: string;
+
+  constructor(message: string, options: HttpErrorOptions & { expected: string; actual: string }) {
+    super(message, "ERR_TASKIO_HTTP_CHECKSUM", options);
+    this.expected = options.expected;
+    this.actual = options.actual;
+    brand(this, "ChecksumMismatchError");
+  }
+}
+defineBrand(ChecksumMismatchError);
+
+/**
+ * An HTTP timeout fired. `which` names it: `"total"` (the whole exchange), `"connect"` (getting a
+ * connection) or `"sockRead"` (the server sent nothing for that long). aiohttp:
+ * `ServerTimeoutError` / `asyncio.TimeoutError`.
+ */
+export class ClientTimeoutError extends TimeoutError {
+  /** Which timeout fired. */
+  readonly which: "total" | "connect" | "sockRead";
+  /** The request method. */
+  readonly method: string | undefined;
+  /** The request URL. */
+  readonly url: string | undefined;
+
+  constructor(
+    message: string,
+    options: HttpErrorOptions & { which: "total" | "connect" | "sockRead"; timeout?: number },
+  ) {
+    super(message, { ...options, code: "ERR_TASKIO_HTTP_TIMEOUT" });
+    this.which = options.which;
+    this.method = options.method;
+    this.url = options.url;
+    brand(this, "ClientTimeoutError");
+  }
+}
+defineBrand(ClientTimeoutError);
+
+// ----- executors (taskio/executor) -------------------------------------------------------------
+
+/**
+ * The worker thread or child process running an item exited before returning its result (it
+ * crashed, threw outside the task, called `process.exit`, or was killed). Only that item fails:
+ * the pool replaces the worker. `exitCode` is the worker's exit code; `cause` is the uncaught
+ * error, when one was seen. asyncio: `concurrent.futures.process.BrokenProcessPool` (which,
+ * unlike this, breaks the whole pool).
+ */
+export class BrokenWorkerError extends TaskioError {
+  /** The worker's exit code (`null` when a signal killed a child process). */
+  readonly exitCode: number | null;
+
+  constructor(message: string, options?: TaskioErrorOptions & { exitCode?: number | null }) {
+    super(message, "ERR_TASKIO_BROKEN_WORKER", options);
+    this.exitCode = options?.exitCode ?? null;
+    brand(this, "BrokenWorkerError");
+  }
+}
+defineBrand(BrokenWorkerError);
+
+/**
+ * A worker could not find the task an executor was asked to run: its module failed to load
+ * there (see `cause`), or the module does not call `defineTask(import.meta.url, name, fn)` for
+ * that name at its top level.
+ */
+export class TaskNotFoundError extends TaskioError {
+  /** The module URL given to `defineTask`. */
+  readonly moduleUrl: string;
+  /** The task name given to `defineTask`. */
+  readonly taskName: string;
+
+  constructor(message: string, options: TaskioErrorOptions & { moduleUrl: string; taskName: string }) {
+    super(message, "ERR_TASKIO_TASK_NOT_FOUND", options);
+    this.moduleUrl = options.moduleUrl;
+    this.taskName = options.taskName;
+    brand(this, "TaskNotFoundError");
+  }
+}
+defineBrand(TaskNotFoundError);
+
 /**
  * True when `error` means "this work was cancelled": a {@link CancelledError}, or an `AbortError`
  * raised by a Node API (`fetch`, `fs`, `timers/promises`, `events.once`) given an aborted signal.

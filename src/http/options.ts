@@ -1,0 +1,235 @@
+/**
+ * The options of `ClientSession` and of its retries: types, defaults, validation.
+ *
+ * @module
+ */
+
+import type { Dispatcher } from "undici";
+import { ClientResponseError } from "../errors.js";
+import type { RetryOptions } from "../retry.js";
+import type { ClientResponse } from "./response.js";
+
+/**
+ * HTTP timeouts in milliseconds. aiohttp: `aiohttp.ClientTimeout(total, connect, sock_read)`.
+ * Each one that fires raises `ClientTimeoutError` whose `which` names it.
+ */
+export interface ClientTimeout {
+  /** The whole exchange, redirects and body included. @default Infinity */
+  total?: number;
+  /** Getting a connection: waiting for a free one in the pool and the TCP/TLS handshake. @default 10000 (undici's) */
+  connect?: number;
+  /** The server sends nothing for this long (waiting for headers or between body chunks). @default 300000 (undici's) */
+  sockRead?: number;
+}
+
+/**
+ * Retry settings for HTTP: those of `retry()` plus which methods and statuses are retried.
+ * Connection errors and `connect`/`sockRead` timeouts are retried; a `Retry-After` header is
+ * honoured (a request for a longer wait than `maxDelay` is not retried).
+ */
+export interface HttpRetryOptions extends RetryOptions {
+  /** Methods retried. @default ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"] (the idempotent ones) */
+  methods?: readonly string[];
+  /** Statuses retried. @default [429, 502, 503, 504] */
+  statuses?: readonly number[];
+}
+
+/** Options of {@link ClientSession}. aiohttp: the arguments of `ClientSession()` and its connector. */
+export interface ClientSessionOptions {
+  /** Relative request URLs are resolved against it. aiohttp: `base_url`. */
+  baseUrl?: string | URL;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Timeouts (a number is `total`). */
+  timeout?: number | ClientTimeout;
+  /** At most this many exchanges at once over all hosts (0: no limit). aiohttp: `limit`. @default 100 */
+  limit?: number;
+  /** At most this many connections per origin (0: no limit). aiohttp: `limit_per_host`. @default 0 */
+  limitPerHost?: number;
+  /** Throw `ClientResponseError` on a status of 400 or more. @default false */
+  raiseForStatus?: boolean;
+  /** Retry idempotent requests: `true` (3 attempts), a number of attempts, or options. @default false */
+  retry?: boolean | number | HttpRetryOptions;
+  /** At most this many redirects per request. @default 10 */
+  maxRedirects?: number;
+  /** Refuse bodies larger than this many bytes (`ResponseTooLargeError`). @default Infinity */
+  maxResponseSize?: number;
+  /** TLS verification (on by default) and extra CA certificates. */
+  tls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | readonly (string | Buffer)[] };
+  /** The longest line `content.readLine()` accepts. @default 65536 */
+  readLimit?: number;
+  /** Bytes buffered per response before the socket is paused. @default 262144 */
+  highWaterMark?: number;
+  /** An undici dispatcher to use instead of the session's own `Agent` (not closed by the session). */
+  dispatcher?: Dispatcher;
+}
+
+/** @internal */
+export interface SessionSettings {
+  baseUrl: URL | undefined;
+  headers: Record<string, string>;
+  timeout: { total: number; connect: number | undefined; sockRead: number | undefined };
+  limit: number;
+  limitPerHost: number;
+  raiseForStatus: boolean;
+  retry: boolean | number | HttpRetryOptions;
+  maxRedirects: number;
+  maxResponseSize: number;
+  tls: { rejectUnauthorized: boolean; ca: string | Buffer | (string | Buffer)[] | undefined };
+  readLimit: number;
+  highWaterMark: number;
+}
+
+function count(value: unknown, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`Expected '${name}' to be an integer of at least ${min}: received ${String(value)}`);
+  }
+  return value;
+}
+
+function duration(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
+    throw new RangeError(`Expected '${name}' to be a positive number of milliseconds or Infinity: received ${String(value)}`);
+  }
+  return value;
+}
+
+/** @internal Validates a timeout option. */
+export function validateTimeout(value: unknown, name: string): ClientTimeout {
+  if (value === undefined) return {};
+  if (typeof value === "number") return { total: duration(value, `${name}.total`) as number };
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`Expected '${name}' to be a number or { total, connect, sockRead }: received ${typeof value}`);
+  }
+  const t = value as ClientTimeout;
+  const out: ClientTimeout = {};
+  const total = duration(t.total, `${name}.total`);
+  const connect = duration(t.connect, `${name}.connect`);
+  const sockRead = duration(t.sockRead, `${name}.sockRead`);
+  if (total !== undefined) out.total = total;
+  if (connect !== undefined) out.connect = connect;
+  if (sockRead !== undefined) out.sockRead = sockRead;
+  return out;
+}
+
+/** @internal */
+export function validateSessionOptions(options: ClientSessionOptions): SessionSettings {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Expected 'options' to be an object: received ${typeof options}`);
+  }
+  let baseUrl: URL | undefined;
+  if (options.baseUrl !== undefined) {
+    try {
+      baseUrl = new URL(String(options.baseUrl));
+    } catch {
+      throw new TypeError(`Expected 'baseUrl' to be an absolute URL: received ${JSON.stringify(String(options.baseUrl))}`);
+    }
+  }
+  const headers: Record<string, string> = {};
+  if (options.headers !== undefined) {
+    if (typeof options.headers !== "object" || options.headers === null) {
+      throw new TypeError(`Expected 'headers' to be an object of strings: received ${typeof options.headers}`);
+    }
+    for (const [k, v] of Object.entries(options.headers)) headers[k.toLowerCase()] = String(v);
+  }
+  const t = validateTimeout(options.timeout, "timeout");
+  const maxResponseSize = options.maxResponseSize ?? Infinity;
+  if (typeof maxResponseSize !== "number" || Number.isNaN(maxResponseSize) || maxResponseSize < 0) {
+    throw new RangeError(`Expected 'maxResponseSize' to be a non-negative number of bytes: received ${String(maxResponseSize)}`);
+  }
+  const r = options.retry ?? false;
+  if (typeof r !== "boolean" && typeof r !== "number" && (typeof r !== "object" || r === null)) {
+    throw new TypeError(`Expected 'retry' to be a boolean, a number of attempts or options: received ${typeof r}`);
+  }
+  const ca = options.tls?.ca;
+  return {
+    baseUrl,
+    headers,
+    timeout: { total: t.total ?? Infinity, connect: t.connect, sockRead: t.sockRead },
+    limit: count(options.limit, "limit", 100),
+    limitPerHost: count(options.limitPerHost, "limitPerHost", 0),
+    raiseForStatus: options.raiseForStatus ?? false,
+    retry: r,
+    maxRedirects: count(options.maxRedirects, "maxRedirects", 10),
+    maxResponseSize,
+    tls: {
+      rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+      ca: ca === undefined ? undefined : Array.isArray(ca) ? [...(ca as (string | Buffer)[])] : (ca as string | Buffer),
+    },
+    readLimit: count(options.readLimit, "readLimit", 65_536, 1),
+    highWaterMark: count(options.highWaterMark, "highWaterMark", 262_144, 1),
+  };
+}
+
+const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"];
+const STATUSES = [429, 502, 503, 504];
+
+/** @internal A retry policy that applies to one request. */
+export interface ResolvedRetry {
+  options: HttpRetryOptions;
+  statuses: Set<number>;
+}
+
+/** @internal Which retry policy (if any) applies to a request with this method. */
+export function resolveRetry(
+  session: boolean | number | HttpRetryOptions,
+  request: boolean | number | HttpRetryOptions | undefined,
+  method: string,
+): ResolvedRetry | undefined {
+  const chosen = request ?? session;
+  if (chosen === false) return undefined;
+  let options: HttpRetryOptions;
+  if (chosen === true) options = {};
+  else if (typeof chosen === "number") options = { attempts: chosen };
+  else if (typeof chosen === "object" && chosen !== null) options = chosen;
+  else throw new TypeError(`Expected 'retry' to be a boolean, a number of attempts or options: received ${typeof chosen}`);
+  const methods = options.methods ?? IDEMPOTENT;
+  if (!methods.some((m) => m.toUpperCase() === method)) return undefined;
+  return { options, statuses: new Set(options.statuses ?? STATUSES) };
+}
+
+/** @internal Milliseconds to wait according to a `Retry-After` value, or undefined. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+const kRetryable = Symbol("taskio.http.retryable");
+
+/** @internal Thrown inside the retry loop for a response whose status is worth another attempt. */
+export class RetryableStatusError extends ClientResponseError {
+  readonly retryAfter: string | undefined;
+  readonly [kRetryable] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && kRetryable in value;
+  }
+
+  constructor(response: ClientResponse, retryAfter: string | undefined) {
+    super(`The server answered ${response.status} ${response.reason}: ${response.method} ${response.url}`, {
+      status: response.status,
+      reason: response.reason,
+      headers: response.headers,
+      method: response.method,
+      url: response.url,
+    });
+    this.retryAfter = retryAfter;
+  }
+
+  /** The public error for the caller. */
+  toResponseError(): ClientResponseError {
+    return new ClientResponseError(this.message, {
+      status: this.status,
+      reason: this.reason,
+      ...(this.headers === undefined ? {} : { headers: this.headers }),
+      ...(this.method === undefined ? {} : { method: this.method }),
+      ...(this.url === undefined ? {} : { url: this.url }),
+    });
+  }
+}

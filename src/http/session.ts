@@ -1,0 +1,454 @@
+/**
+ * `ClientSession`: pooled, keep-alive HTTP on undici, with taskio's cancellation, timeouts,
+ * limits, redirects and retries. aiohttp: `aiohttp.ClientSession`.
+ *
+ * @module
+ */
+
+import { Agent, type Dispatcher } from "undici";
+import { ClientResponseError, ClientTimeoutError, ClientConnectionError, ClosedResourceError, TooManyRedirectsError } from "../errors.js";
+import { getClock } from "../core/task.js";
+import { suspend, type Suspension } from "../core/suspend.js";
+import { retry, type RetryOptions } from "../retry.js";
+import { Exchange, type ExchangePlan } from "./exchange.js";
+import { prepareBody, type PreparedBody, type RequestData } from "./request-body.js";
+import type { ClientResponse } from "./response.js";
+import {
+  retryAfterMs,
+  resolveRetry,
+  RetryableStatusError,
+  validateSessionOptions,
+  validateTimeout,
+  type ClientSessionOptions,
+  type ClientTimeout,
+  type HttpRetryOptions,
+  type ResolvedRetry,
+  type SessionSettings,
+} from "./options.js";
+
+export type { ClientSessionOptions, ClientTimeout, HttpRetryOptions } from "./options.js";
+
+/** Options of one request. aiohttp: the keyword arguments of `session.request()`. */
+export interface RequestOptions {
+  /** Query parameters appended to the URL. aiohttp: `params`. */
+  params?: URLSearchParams | Record<string, string | number | boolean | readonly (string | number | boolean)[]>;
+  /** Headers for this request, over the session's. */
+  headers?: Record<string, string> | Headers | readonly (readonly [string, string])[];
+  /** A value sent as JSON (`Content-Type: application/json`). */
+  json?: unknown;
+  /** The body: string, bytes, `URLSearchParams`, `FormData`, a stream or an (async) iterable. */
+  data?: RequestData;
+  /** Timeouts for this request (a number is `total`), over the session's. */
+  timeout?: number | ClientTimeout;
+  /** Aborting it aborts the request (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Throw {@link ClientResponseError} on a status of 400 or more. @default the session's */
+  raiseForStatus?: boolean;
+  /** Retry this request (over the session's setting); `false` disables it. */
+  retry?: boolean | number | HttpRetryOptions;
+  /** Follow redirects. aiohttp: `allow_redirects`. @default true */
+  allowRedirects?: boolean;
+  /** At most this many redirects. @default the session's (10) */
+  maxRedirects?: number;
+}
+
+const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];
+
+/**
+ * A pool of keep-alive connections and the defaults for every request made through it.
+ * aiohttp: `aiohttp.ClientSession`. `await using session = new ClientSession()` is the seed's
+ * `async with aiohttp.ClientSession() as session`.
+ *
+ * Cancelling the calling task aborts its request and frees the connection. Timeouts reject with
+ * {@link ClientTimeoutError} naming which one fired (`total`, `connect`, `sockRead`).
+ * Redirects are followed up to `maxRedirects`; credentials (`Authorization`, `Cookie`) are
+ * never forwarded to another origin. TLS certificates are verified.
+ *
+ * @example Fetching JSON
+ * ```ts
+ * await using session = new ClientSession({ baseUrl: "http://127.0.0.1:8080", timeout: { total: 5000 } });
+ * await using resp = await session.get("/items", { params: { page: 2 } });
+ * resp.raiseForStatus();
+ * console.log(await resp.json());
+ * ```
+ */
+export class ClientSession {
+  #settings: SessionSettings;
+  #dispatcher: Dispatcher;
+  #ownsDispatcher: boolean;
+  #closed = false;
+  #active = 0;
+  #waiters: Suspension<void>[] = [];
+  #waitHead = 0;
+  #urlCache = new Map<string, URL>();
+
+  /**
+   * @param options Session defaults: see {@link ClientSessionOptions}.
+   * @throws {TypeError | RangeError} naming a bad option.
+   */
+  constructor(options: ClientSessionOptions = {}) {
+    const settings = validateSessionOptions(options);
+    this.#settings = settings;
+    if (options.dispatcher !== undefined) {
+      this.#dispatcher = options.dispatcher;
+      this.#ownsDispatcher = false;
+    } else {
+      this.#dispatcher = new Agent({
+        connections: settings.limitPerHost === 0 ? null : settings.limitPerHost,
+        connect: {
+          ...(settings.timeout.connect === undefined ? {} : { timeout: settings.timeout.connect }),
+          rejectUnauthorized: settings.tls.rejectUnauthorized,
+          ...(settings.tls.ca === undefined ? {} : { ca: settings.tls.ca }),
+        },
+      });
+      this.#ownsDispatcher = true;
+    }
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Requests whose exchange is not over (holding a connection or waiting for one). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** GET `url`. aiohttp: `session.get()`. */
+  get(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("GET", url, options);
+  }
+  /** POST `url`. */
+  post(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("POST", url, options);
+  }
+  /** PUT `url`. */
+  put(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("PUT", url, options);
+  }
+  /** PATCH `url`. */
+  patch(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("PATCH", url, options);
+  }
+  /** DELETE `url`. */
+  delete(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("DELETE", url, options);
+  }
+  /** HEAD `url`. */
+  head(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("HEAD", url, { allowRedirects: false, ...options });
+  }
+  /** OPTIONS `url`. */
+  options(url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    return this.request("OPTIONS", url, options);
+  }
+
+  /**
+   * Sends a request; resolves once the status line and headers arrived. aiohttp: `request()`.
+   * @param method An HTTP method (case-insensitive).
+   * @param url Absolute, or relative to `baseUrl`.
+   * @returns The {@link ClientResponse}; read or release its body.
+   * @throws {ClientConnectionError} when no response arrived (refused, reset, DNS, TLS).
+   * @throws {ClientTimeoutError} when a timeout fired (`which` says which).
+   * @throws {ClientResponseError} with `raiseForStatus` and a status of 400 or more.
+   * @throws {TooManyRedirectsError} past `maxRedirects`.
+   * @throws {ResponseTooLargeError} when `Content-Length` exceeds `maxResponseSize`.
+   * @throws {CancelledError} when the task was cancelled (the request is aborted).
+   */
+  request(method: string, url: string | URL, options?: RequestOptions): Promise<ClientResponse> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedResourceError("The session is closed: create a new ClientSession"));
+    }
+    let target: URL;
+    let upper: string;
+    try {
+      upper = validateMethod(method);
+      target = this.#resolve(url, options?.params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const policy = resolveRetry(this.#settings.retry, options?.retry, upper);
+    const body = prepareBody(options?.json, options?.data, options !== undefined && "json" in options);
+    if (body instanceof Promise) {
+      return body.then((prepared) => this.#withRetry(upper, target, prepared, options, policy));
+    }
+    return this.#withRetry(upper, target, body, options, policy);
+  }
+
+  #withRetry(
+    method: string,
+    url: URL,
+    body: PreparedBody,
+    options: RequestOptions | undefined,
+    policy: ResolvedRetry | undefined,
+  ): Promise<ClientResponse> {
+    if (policy === undefined || !body.replayable) return this.#send(method, url, body, options, 1, 1);
+    const attempts = policy.options.attempts ?? 3;
+    const userIf = policy.options.retryIf;
+    const retryOptions: RetryOptions = {
+      ...policy.options,
+      retryIf: (error, attempt) => {
+        const retryable =
+          error instanceof RetryableStatusError ||
+          error instanceof ClientConnectionError ||
+          (error instanceof ClientTimeoutError && error.which !== "total");
+        return retryable && (userIf === undefined || userIf(error, attempt));
+      },
+      delayFor: (error, attempt) => {
+        const own = error instanceof RetryableStatusError ? retryAfterMs(error.retryAfter) : undefined;
+        return own ?? policy.options.delayFor?.(error, attempt);
+      },
+    };
+    if (options?.signal !== undefined) retryOptions.signal = options.signal;
+    return retry((attempt) => this.#send(method, url, body, options, attempt, attempts, policy), retryOptions).catch(
+      (error: unknown) => {
+        // Only thrown for a retryable status when raiseForStatus is on: present it as such.
+        if (error instanceof RetryableStatusError) throw error.toResponseError();
+        throw error;
+      },
+    );
+  }
+
+  async #send(
+    method: string,
+    url: URL,
+    body: PreparedBody,
+    options: RequestOptions | undefined,
+    attempt: number,
+    attempts: number,
+    policy?: ResolvedRetry,
+  ): Promise<ClientResponse> {
+    const settings = this.#settings;
+    const timeout = mergeTimeout(settings.timeout, options?.timeout);
+    const clock = getClock();
+    const deadline = timeout.total === Infinity ? Infinity : clock.now() + timeout.total;
+    const maxRedirects = options?.maxRedirects ?? settings.maxRedirects;
+    const follow = options?.allowRedirects ?? true;
+    let headers = this.#headers(options?.headers, body.contentType);
+    const history: string[] = [];
+    let current = url;
+    let currentMethod = method;
+    let currentBody = body;
+    for (;;) {
+      const permit = this.#acquire(options?.signal);
+      if (permit !== undefined) await permit;
+      const plan: ExchangePlan = {
+        dispatcher: this.#dispatcher,
+        clock,
+        method: currentMethod,
+        url: current.href,
+        origin: current.origin,
+        path: current.pathname + current.search,
+        headers,
+        body: null,
+        deadline,
+        total: timeout.total,
+        connect: timeout.connect,
+        sockRead: timeout.sockRead,
+        maxResponseSize: settings.maxResponseSize,
+        highWaterMark: settings.highWaterMark,
+        readLimit: settings.readLimit,
+        signal: options?.signal,
+        history: history.slice(),
+        onDone: this.#release,
+      };
+      try {
+        plan.body = currentBody.make();
+      } catch (error) {
+        this.#release();
+        throw error;
+      }
+      const response = await new Exchange(plan).start();
+      const status = response.status;
+      if (follow && status >= 300 && status < 400 && status !== 304) {
+        const location = response._header("location");
+        if (location !== undefined) {
+          const keepsBody = status === 307 || status === 308;
+          if (!keepsBody || currentBody.replayable) {
+            response.release();
+            if (history.length >= maxRedirects) {
+              throw new TooManyRedirectsError(
+                `Too many redirects: more than maxRedirects (${maxRedirects}), last to ${location}: ${method} ${url.href}`,
+                { status, method, url: current.href, history: [...history, current.href] },
+              );
+            }
+            history.push(current.href);
+            const next = new URL(location, current);
+            if (next.protocol !== "http:" && next.protocol !== "https:") {
+              throw new ClientResponseError(`Refusing to follow a redirect to a ${next.protocol} URL: ${next.href}`, {
+                status,
+                method,
+                url: current.href,
+              });
+            }
+            if (next.origin !== current.origin) headers = stripCredentials(headers);
+            if (!keepsBody && (status === 303 || currentMethod === "POST")) {
+              if (currentMethod !== "HEAD") currentMethod = "GET";
+              currentBody = prepareBody(undefined, undefined, false) as PreparedBody;
+              headers = withoutBodyHeaders(headers);
+            }
+            current = next;
+            continue;
+          }
+        }
+      }
+      if (policy !== undefined && attempt < attempts && policy.statuses.has(status)) {
+        const retryAfter = response._header("retry-after");
+        const wait = retryAfterMs(retryAfter);
+        // A server asking for a longer pause than maxDelay gets its answer returned, not a retry.
+        if (wait === undefined || wait <= (policy.options.maxDelay ?? 30_000)) {
+          response.release();
+          throw new RetryableStatusError(response, retryAfter);
+        }
+      }
+      if (options?.raiseForStatus ?? settings.raiseForStatus) response.raiseForStatus();
+      return response;
+    }
+  }
+
+  #resolve(url: string | URL, params: RequestOptions["params"]): URL {
+    let target: URL;
+    if (typeof url === "string" && params === undefined) {
+      const cached = this.#urlCache.get(url);
+      if (cached !== undefined) return cached;
+      target = this.#parse(url);
+      if (this.#urlCache.size >= 512) this.#urlCache.clear();
+      this.#urlCache.set(url, target);
+      return target;
+    }
+    target = typeof url === "string" ? this.#parse(url) : new URL(url.href);
+    if (params !== undefined) appendParams(target, params);
+    return target;
+  }
+
+  #parse(url: string): URL {
+    const base = this.#settings.baseUrl;
+    let target: URL;
+    try {
+      target = base === undefined ? new URL(url) : new URL(url, base);
+    } catch {
+      throw new TypeError(
+        `Expected 'url' to be an absolute URL${base === undefined ? " (or set baseUrl)" : ""}: received ${JSON.stringify(url)}`,
+      );
+    }
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      throw new TypeError(`Expected an http: or https: URL: received ${JSON.stringify(target.href)}`);
+    }
+    return target;
+  }
+
+  #headers(extra: RequestOptions["headers"], contentType: string | undefined): Record<string, string> {
+    const base = this.#settings.headers;
+    if (extra === undefined && contentType === undefined) return base;
+    const out: Record<string, string> = { ...base };
+    if (extra !== undefined) {
+      const entries = extra instanceof Headers ? extra.entries() : Array.isArray(extra) ? extra : Object.entries(extra);
+      for (const [name, value] of entries as Iterable<readonly [string, string]>) out[name.toLowerCase()] = String(value);
+    }
+    if (contentType !== undefined && out["content-type"] === undefined) out["content-type"] = contentType;
+    return out;
+  }
+
+  // ----- the total connection limit ---------------------------------------------------------
+
+  #acquire(signal: AbortSignal | undefined): Promise<void> | undefined {
+    const limit = this.#settings.limit;
+    if (this.#closed) throw new ClosedResourceError("The session is closed: create a new ClientSession");
+    if (limit === 0 || this.#active < limit) {
+      this.#active++;
+      return undefined;
+    }
+    const s = suspend<void>("ClientSession connection limit", this.#forget, signal);
+    this.#waiters.push(s);
+    return s.promise;
+  }
+
+  #forget = (s: Suspension<void>): void => {
+    const index = this.#waiters.indexOf(s, this.#waitHead);
+    if (index >= 0) this.#waiters.splice(index, 1);
+  };
+
+  #release = (): void => {
+    while (this.#waitHead < this.#waiters.length) {
+      const next = this.#waiters[this.#waitHead] as Suspension<void>;
+      this.#waiters[this.#waitHead++] = undefined as never;
+      if (this.#waitHead === this.#waiters.length) {
+        this.#waiters = [];
+        this.#waitHead = 0;
+      }
+      // The permit passes straight to the next waiter (still counted in #active).
+      if (next.resume()) return;
+    }
+    this.#active--;
+  };
+
+  /**
+   * Closes every connection; requests still running are aborted. Idempotent. aiohttp: `close()`.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedResourceError("The session was closed while waiting for a connection");
+    for (let i = this.#waitHead; i < this.#waiters.length; i++) this.#waiters[i]?.fail(error);
+    this.#waiters = [];
+    this.#waitHead = 0;
+    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+  }
+
+  /** `await using session = new ClientSession()`: closes the session. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** A short description. */
+  toString(): string {
+    return `<ClientSession ${this.#closed ? "closed" : "open"}, active ${this.#active}>`;
+  }
+}
+
+function validateMethod(method: string): string {
+  if (typeof method !== "string" || !/^[A-Za-z]+$/.test(method)) {
+    throw new TypeError(`Expected 'method' to be an HTTP method such as "GET": received ${JSON.stringify(method)}`);
+  }
+  return method.toUpperCase();
+}
+
+function appendParams(url: URL, params: NonNullable<RequestOptions["params"]>): void {
+  if (params instanceof URLSearchParams) {
+    for (const [k, v] of params) url.searchParams.append(k, v);
+    return;
+  }
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) for (const v of value as readonly unknown[]) url.searchParams.append(key, String(v));
+    else url.searchParams.append(key, String(value));
+  }
+}
+
+interface Timeouts {
+  total: number;
+  connect: number | undefined;
+  sockRead: number | undefined;
+}
+
+function mergeTimeout(base: Timeouts, extra: RequestOptions["timeout"]): Timeouts {
+  const out = { total: base.total, connect: base.connect, sockRead: base.sockRead };
+  if (extra === undefined) return out;
+  const t = validateTimeout(extra, "timeout");
+  if (t.total !== undefined) out.total = t.total;
+  if (t.connect !== undefined) out.connect = t.connect;
+  if (t.sockRead !== undefined) out.sockRead = t.sockRead;
+  return out;
+}
+
+function stripCredentials(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (!SENSITIVE.includes(k)) out[k] = v;
+  return out;
+}
+
+function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k !== "content-type" && k !== "content-length") out[k] = v;
+  return out;
+}
