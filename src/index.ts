@@ -51,3 +51,26 @@ export { onSlowCallback } from "./debug/debug-mode.js";
 export type { SlowCallbackReport } from "./debug/debug-mode.js";
 export { retry } from "./retry.js";
 export type { RetryOptions, RetryInfo, RetryJitter } from "./retry.js";
+export {
+  Semaphore,
+  BoundedSemaphore,
+  Lock,
+  Event,
+  Condition,
+  Barrier,
+  Queue,
+  PriorityQueue,
+  LifoQueue,
+} from "./sync/index.js";
+export type {
+  Permit,
+  WaitOptions,
+  SemaphoreStatistics,
+  LockStatistics,
+  EventStatistics,
+  ConditionStatistics,
+  BarrierStatistics,
+  QueueOptions,
+  QueueStatistics,
+  PriorityQueueOptions,
+} from "./sync/index.js";
