@@ -9,3 +9,7 @@ export { StreamReader, readerFromStream, DEFAULT_LIMIT } from "./reader.js";
 export type { ReaderTransport, StreamReaderOptions, ReadOptions, ReaderFromStreamOptions } from "./reader.js";
 export { StreamWriter } from "./writer.js";
 export type { StreamWriterOptions, WriterWaitOptions, SocketAddress } from "./writer.js";
+export { Connection, openConnection, openUnixConnection } from "./connection.js";
+export type { OpenConnectionOptions } from "./connection.js";
+export { Server, ServerSocket, startServer, startUnixServer } from "./server.js";
+export type { ConnectionHandler, StartServerOptions, ServerWaitOptions } from "./server.js";

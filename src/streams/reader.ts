@@ -172,7 +172,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Fails the stream: the waiting read and every later read throw `error`. asyncio: `set_exception()`.
+   * Fails the stream: the waiting read, and every later read that the buffered bytes cannot
+   * satisfy, throw `error`. Unlike asyncio, bytes that arrived before the failure can still be
+   * read (asyncio drops them). asyncio: `set_exception()`.
    */
   setException(error: unknown): void {
     this.#exception = error;
@@ -244,7 +246,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n)) return Promise.reject(new TypeError(`Expected 'n' to be an integer: received ${String(n)}`));
-    if (this.#hasException) return Promise.reject(this.#exception);
     if (n > 0 && this.#buf.length > this.#start) {
       const signal = options?.signal;
       if (signal?.aborted === true) return Promise.reject(signal.reason);
@@ -264,11 +265,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
       const parts: Buffer[] = [];
       let total = 0;
       for (;;) {
-        this.#throwIfFailed();
         const available = this.#buf.length - this.#start;
         if (available > 0) {
           parts.push(this.#take(available));
           total += available;
+        }
+        if (this.#hasException) {
+          this.#unread(parts, total);
+          throw this.#exception;
         }
         if (this.#eof) break;
         try {
@@ -282,8 +286,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
     }
     for (;;) {
-      this.#throwIfFailed();
       if (this.#buf.length > this.#start) return this.#take(Math.min(n, this.#buf.length - this.#start));
+      this.#throwIfFailed();
       if (this.#eof) {
         checkpoint(signal);
         return EMPTY;
@@ -310,7 +314,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    *   buffered part of it) is discarded, as asyncio does, so the next read starts after it.
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
-    if (!this.#hasException && this.#waiter === undefined) {
+    if (this.#waiter === undefined) {
       const buf = this.#buf;
       const start = this.#start;
       const index = buf.indexOf(NEWLINE, start);
@@ -362,7 +366,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const seplen = sep.length;
     let offset = 0;
     for (;;) {
-      this.#throwIfFailed();
       const buf = this.#buf;
       const start = this.#start;
       const buflen = buf.length - start;
@@ -387,6 +390,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
           );
         }
       }
+      this.#throwIfFailed();
       if (this.#eof) {
         const partial = this.#take(buflen);
         throw new IncompleteReadError(partial, undefined);
@@ -404,7 +408,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (!Number.isSafeInteger(n) || n < 0) {
       return Promise.reject(new RangeError(`Expected 'n' to be a non-negative integer: received ${String(n)}`));
     }
-    if (!this.#hasException && this.#buf.length - this.#start >= n && n > 0) {
+    if (this.#buf.length - this.#start >= n && n > 0) {
       const signal = options?.signal;
       if (signal?.aborted === true) return Promise.reject(signal.reason);
       return Promise.resolve(this.#take(n));
@@ -415,12 +419,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
   async #readExactlySlow(n: number, options: ReadOptions | undefined): Promise<Buffer> {
     const signal = validateSignal(options?.signal);
     for (;;) {
-      this.#throwIfFailed();
       const available = this.#buf.length - this.#start;
       if (available >= n) {
         checkpoint(signal);
         return this.#take(n);
       }
+      this.#throwIfFailed();
       if (this.#eof) throw new IncompleteReadError(this.#take(available), n);
       await this.#waitForData("readExactly", signal);
     }
@@ -435,7 +439,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const toResult = (line: Buffer): IteratorResult<Buffer> => (line.length === 0 ? done : { done: false, value: line });
     return {
       next: (): Promise<IteratorResult<Buffer>> => {
-        if (!this.#hasException && this.#waiter === undefined) {
+        if (this.#waiter === undefined) {
           const buf = this.#buf;
           const start = this.#start;
           const index = buf.indexOf(NEWLINE, start);

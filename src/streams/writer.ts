@@ -247,10 +247,14 @@ export class StreamWriter {
     const stream = this.#stream;
     if (stream.destroyed) return;
     if (stream instanceof Socket && typeof stream.resetAndDestroy === "function" && stream.readyState === "open") {
-      stream.resetAndDestroy();
-    } else {
-      stream.destroy();
+      try {
+        stream.resetAndDestroy();
+        return;
+      } catch {
+        // Not a TCP handle (a Unix socket): there is no reset to send, just close.
+      }
     }
+    stream.destroy();
   }
 
   /** True once `close()`, `writeEof()` or `abort()` was called, or the stream is gone. asyncio: `is_closing()`. */

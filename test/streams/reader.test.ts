@@ -123,6 +123,17 @@ void describe("StreamReader (memory)", () => {
     await assert.rejects(reader.readLine(), (error) => error === boom);
   });
 
+  void test("bytes that arrived before setException are still read, then the error", async () => {
+    const reader = new StreamReader();
+    reader.feedData(enc("abc\nde"));
+    const boom = new Error("boom");
+    reader.setException(boom);
+    assert.equal(str(await reader.readLine()), "abc\n");
+    await assert.rejects(reader.readExactly(3), (error) => error === boom);
+    assert.equal(str(await reader.read(10)), "de");
+    await assert.rejects(reader.read(10), (error) => error === boom);
+  });
+
   void test("two concurrent reads are refused", async () => {
     const reader = new StreamReader();
     const first = reader.read(1);
