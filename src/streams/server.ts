@@ -127,6 +127,8 @@ export class Server implements AsyncDisposable {
       this.#checkClosed();
     });
     server.on("error", (error: Error) => {
+      // A bind error is startServer's to throw; once listening, an error concerns one accept.
+      if (!server.listening) return;
       reportException({ message: `Server '${name}' failed to accept a connection`, error });
     });
   }
@@ -334,13 +336,17 @@ function makeServer(
   const ssl = options?.ssl;
   const name = options?.name ?? (handler.name !== "" ? handler.name : "handler");
   const netServer: NetServer =
-    ssl !== undefined ? tlsCreateServer({ ...ssl, allowHalfOpen: true, noDelay }) : netCreateServer({ allowHalfOpen: true, noDelay });
+    ssl !== undefined
+      ? // TLS cannot half-close (canWriteEof() is false): a peer's EOF ends the connection, as in asyncio.
+        tlsCreateServer({ ...ssl, noDelay })
+      : netCreateServer({ allowHalfOpen: true, noDelay });
   const server = new Server(netServer, handler, name, path);
   const limit = options?.limit;
   if (ssl !== undefined) {
     netServer.on("secureConnection", (socket: Socket) => server._accept(socket, limit));
-    // A failed handshake concerns one client only: Node destroys its socket.
-    netServer.on("tlsClientError", () => {});
+    // A failed handshake concerns one client only. Destroy its socket: with half-close allowed,
+    // Node would otherwise keep it open, and the server could never finish closing.
+    netServer.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
   } else {
     netServer.on("connection", (socket: Socket) => server._accept(socket, limit));
   }
