@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
+import { runExample } from "./_run.js";
+
+const serverScript = fileURLToPath(new URL("../../examples/06-echo-server.js", import.meta.url));
+
+/** Polls once per event-loop turn until `condition` holds (a handshake, not a timed sleep). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200_000; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+void describe("examples: section 6 (streams)", () => {
+  void test("06-echo-server serves 06-echo-client, logs like the seed, and stops on Ctrl-C", async () => {
+    const server = spawn(process.execPath, [serverScript, "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    server.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    server.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
+    try {
+      await until(() => out.includes("Serving on") || server.exitCode !== null, "the server to listen");
+      const match = /^Serving on \('127\.0\.0\.1', (\d+)\)\n/.exec(out);
+      assert.ok(match, `${out}\n${err}`);
+      const port = match[1]!;
+
+      const client = await runExample("06-echo-client", [port, "Hello World!", "Apa kabar?"]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(
+        client.stdout,
+        "Send: 'Hello World!'\nReceived: 'Hello World!'\nClose the connection\n" +
+          "Send: 'Apa kabar?'\nReceived: 'Apa kabar?'\nClose the connection\n",
+      );
+      await until(() => out.split("Connection closed").length === 3, "both disconnections logged");
+      const lines = out.trimEnd().split("\n");
+      assert.equal(lines.length, 5, out);
+      assert.match(lines[1]!, /^Connection from \('127\.0\.0\.1', \d+\)$/);
+      assert.match(lines[2]!, /^Connection closed \('127\.0\.0\.1', \d+\)$/);
+    } finally {
+      server.kill("SIGINT");
+    }
+    // Ctrl-C cancels main: the server closes and the process exits like Python's would (130).
+    assert.equal(await exited, 130, err);
+    assert.equal(err, "");
+  });
+});
