@@ -23,7 +23,7 @@ import {
 } from "../errors.js";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { suspend, type Suspension } from "../core/suspend.js";
-import { ResponseContent, type ContentSource } from "./content.js";
+import { ResponseContent } from "./content.js";
 import { ClientResponse } from "./response.js";
 
 /** @internal Everything one exchange needs to know. */
@@ -42,7 +42,6 @@ export interface ExchangePlan {
   connect: number | undefined;
   sockRead: number | undefined;
   maxResponseSize: number;
-  highWaterMark: number;
   readLimit: number;
   signal: AbortSignal | undefined;
   history: readonly string[];
@@ -55,7 +54,16 @@ const BODY = 1;
 const DONE = 2;
 
 /** @internal */
-export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
+/** @internal Where body chunks go instead of the reader (the download path). */
+export interface BodySink {
+  /** Takes a chunk; returns false to pause the socket until `exchange.resume()`. */
+  write(chunk: Buffer): boolean;
+  end(): void;
+  fail(error: unknown): void;
+}
+
+/** @internal */
+export class Exchange implements Dispatcher.DispatchHandler {
   readonly plan: ExchangePlan;
   readonly label: string;
   #state = WAITING;
@@ -64,6 +72,9 @@ export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
   #suspension: Suspension<ClientResponse> | undefined = undefined;
   #content: ResponseContent | undefined = undefined;
   #resumeFn: (() => void) | undefined = undefined;
+  #sink: BodySink | undefined = undefined;
+  #ended = false;
+  #failure: unknown = undefined;
   #paused = false;
   #received = 0;
   #totalTimer: TimerHandle | undefined = undefined;
@@ -95,7 +106,7 @@ export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
     const options: Dispatcher.DispatchOptions = {
       origin: plan.origin,
       path: plan.path,
-      method: plan.method as Dispatcher.HttpMethod,
+      method: plan.method,
       headers: plan.headers,
       body: plan.body ?? null,
     };
@@ -247,7 +258,13 @@ export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
     this.#resumeFn = resume;
     this.#state = BODY;
     if (plan.sockRead !== undefined) this.#lastActivity = plan.clock.now();
-    const content = new ResponseContent(this, plan.highWaterMark, plan.readLimit);
+    const content = new ResponseContent({ limit: plan.readLimit });
+    content.setTransport({
+      pauseReading: () => {
+        this.#paused = true;
+      },
+      resumeReading: () => this.resume(),
+    });
     this.#content = content;
     const response = new ClientResponse(this, statusCode, statusText, rawHeaders, content);
     const s = this.#suspension;
@@ -288,16 +305,40 @@ export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
       return false;
     }
     if (this.plan.sockRead !== undefined) this.#lastActivity = this.plan.clock.now();
-    if (content._feed(chunk)) return true;
-    this.#paused = true;
-    return false;
+    const sink = this.#sink;
+    if (sink !== undefined) {
+      if (sink.write(chunk)) return true;
+      this.#paused = true;
+      return false;
+    }
+    content._received(chunk.length);
+    content.feedData(chunk);
+    return !this.#paused;
   }
 
   /** @internal */
   onComplete(): void {
     const content = this.#content;
     this.#finish();
-    content?._end();
+    this.#ended = true;
+    if (this.#sink !== undefined) this.#sink.end();
+    else content?.feedEof();
+  }
+
+  /**
+   * Sends the rest of the body to `sink` instead of the reader (the download path). What the
+   * reader already holds is not moved: read it first.
+   */
+  setSink(sink: BodySink): void {
+    this.#sink = sink;
+    if (this.#ended) sink.end();
+    else if (this.#failure !== undefined) sink.fail(this.#failure);
+    else if (this.#paused) this.resume();
+  }
+
+  /** Bytes of body received so far. */
+  get received(): number {
+    return this.#received;
   }
 
   /** @internal */
@@ -307,8 +348,10 @@ export class Exchange implements ContentSource, Dispatcher.DispatchHandler {
     this.#suspension = undefined;
     const content = this.#content;
     this.#finish();
+    this.#failure = translated;
     if (s !== undefined) s.fail(translated);
-    content?._fail(translated);
+    if (this.#sink !== undefined) this.#sink.fail(translated);
+    else content?.setException(translated);
   }
 
   #translate(error: Error): Error {

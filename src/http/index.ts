@@ -20,3 +20,5 @@ export {
   ResponseTooLargeError,
   ChecksumMismatchError,
 } from "../errors.js";
+export { download } from "./download.js";
+export type { DownloadOptions, DownloadProgress, DownloadResult, Checksum } from "./download.js";

@@ -56,10 +56,8 @@ export interface ClientSessionOptions {
   maxResponseSize?: number;
   /** TLS verification (on by default) and extra CA certificates. */
   tls?: { rejectUnauthorized?: boolean; ca?: string | Buffer | readonly (string | Buffer)[] };
-  /** The longest line `content.readLine()` accepts. @default 65536 */
+  /** The longest line `content.readLine()` accepts; the body reader buffers up to twice this. @default 65536 */
   readLimit?: number;
-  /** Bytes buffered per response before the socket is paused. @default 262144 */
-  highWaterMark?: number;
   /** An undici dispatcher to use instead of the session's own `Agent` (not closed by the session). */
   dispatcher?: Dispatcher;
 }
@@ -77,13 +75,12 @@ export interface SessionSettings {
   maxResponseSize: number;
   tls: { rejectUnauthorized: boolean; ca: string | Buffer | (string | Buffer)[] | undefined };
   readLimit: number;
-  highWaterMark: number;
 }
 
 function count(value: unknown, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`Expected '${name}' to be an integer of at least ${min}: received ${String(value)}`);
+    throw new RangeError(`Expected '${name}' to be an integer of at least ${min}: received ${describeValue(value)}`);
   }
   return value;
 }
@@ -91,7 +88,7 @@ function count(value: unknown, name: string, fallback: number, min = 0): number 
 function duration(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
-    throw new RangeError(`Expected '${name}' to be a positive number of milliseconds or Infinity: received ${String(value)}`);
+    throw new RangeError(`Expected '${name}' to be a positive number of milliseconds or Infinity: received ${describeValue(value)}`);
   }
   return value;
 }
@@ -159,7 +156,6 @@ export function validateSessionOptions(options: ClientSessionOptions): SessionSe
       ca: ca === undefined ? undefined : Array.isArray(ca) ? [...(ca as (string | Buffer)[])] : (ca as string | Buffer),
     },
     readLimit: count(options.readLimit, "readLimit", 65_536, 1),
-    highWaterMark: count(options.highWaterMark, "highWaterMark", 262_144, 1),
   };
 }
 
@@ -232,4 +228,10 @@ export class RetryableStatusError extends ClientResponseError {
       ...(this.url === undefined ? {} : { url: this.url }),
     });
   }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "object" && value !== null) return "an object";
+  return `${String(value)} (${typeof value})`;
 }

@@ -111,10 +111,8 @@ export class ClientResponse {
    * fired; `CancelledError` if the task was cancelled (the request is then aborted).
    */
   async bytes(): Promise<Buffer> {
-    const content = this.content;
-    if (content._complete && content._error === undefined) return content.read(-1);
     try {
-      return await content.read(-1);
+      return await this.content.read(-1);
     } catch (error) {
       this.release();
       throw error;
@@ -178,9 +176,9 @@ export class ClientResponse {
     return Promise.resolve();
   }
 
-  /** @internal Aborts the exchange with `reason` (download cancellation). */
-  _abort(reason: Error): void {
-    this.#exchange.abort(reason);
+  /** @internal The exchange behind this response (the download path). */
+  get _exchange(): Exchange {
+    return this.#exchange;
   }
 
   /** A short description. */

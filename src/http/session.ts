@@ -247,7 +247,6 @@ export class ClientSession {
         connect: timeout.connect,
         sockRead: timeout.sockRead,
         maxResponseSize: settings.maxResponseSize,
-        highWaterMark: settings.highWaterMark,
         readLimit: settings.readLimit,
         signal: options?.signal,
         history: history.slice(),

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 
 /** A request handler; may be async. */
-export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestServer) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestServer) => unknown;
 
 /** A running test server. */
 export interface TestServer {
