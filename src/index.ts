@@ -74,3 +74,5 @@ export type {
   QueueStatistics,
   PriorityQueueOptions,
 } from "./sync/index.js";
+export { mapConcurrent, iterConcurrent } from "./map.js";
+export type { MapConcurrentOptions, IterConcurrentOptions } from "./map.js";
