@@ -8,21 +8,22 @@
 /**
  * A typed handle on a function registered with {@link defineTask}: what executors send to a
  * worker instead of the function itself (the module's URL and the task's name). `A` and `R` are
- * the function's parameter and (awaited) result types, so `runInExecutor` checks both.
+ * the function's parameter and (awaited) result types, so `runInExecutor` checks both; `Ret` is
+ * the function's own return type (a promise for an async function).
  */
-export interface TaskHandle<A extends unknown[], R> {
+export interface TaskHandle<A extends unknown[], R, Ret = R | PromiseLike<R>> {
   /** The URL of the module that defines the task (the `import.meta.url` given to `defineTask`). */
   readonly moduleUrl: string;
   /** The task's name in that module. */
   readonly name: string;
   /** The function itself, to call it on the current thread (tests, an inline baseline). */
-  readonly fn: (...args: A) => R | PromiseLike<R>;
+  readonly fn: (...args: A) => Ret;
 }
 
 /** The parameter types of a task handle. */
-export type TaskArgs<T> = T extends TaskHandle<infer A, unknown> ? A : never;
+export type TaskArgs<T> = T extends TaskHandle<infer A, infer _R, infer _Ret> ? A : never;
 /** The result type of a task handle. */
-export type TaskResult<T> = T extends TaskHandle<unknown[], infer R> ? R : never;
+export type TaskResult<T> = T extends TaskHandle<infer _A, infer R, infer _Ret> ? R : never;
 
 type Registry = Map<string, Map<string, (...args: never[]) => unknown>>;
 const kRegistry = Symbol.for("taskio.executor.registry");
@@ -61,7 +62,7 @@ export function defineTask<A extends unknown[], R>(
   moduleUrl: string,
   name: string,
   fn: (...args: A) => R,
-): TaskHandle<A, Awaited<R>> {
+): TaskHandle<A, Awaited<R>, R> {
   if (typeof moduleUrl !== "string" || !URL.canParse(moduleUrl)) {
     throw new TypeError(
       `Expected 'moduleUrl' to be the defining module's URL (pass import.meta.url): received ${describe(moduleUrl)}`,
@@ -80,7 +81,7 @@ export function defineTask<A extends unknown[], R>(
     throw new Error(`A task named '${name}' is already defined in ${moduleUrl}: give each task its own name`);
   }
   tasks.set(name, fn);
-  return Object.freeze({ moduleUrl, name, fn: fn as (...args: A) => Awaited<R> });
+  return Object.freeze({ moduleUrl, name, fn });
 }
 
 /** The function registered under `name` in `moduleUrl`, if that module was loaded. @internal */

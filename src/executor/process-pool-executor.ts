@@ -11,7 +11,7 @@ const WORKER_PATH = fileURLToPath(new URL("./_internal/process-worker.js", impor
 export interface ProcessPoolExecutorOptions extends ExecutorOptions {
   /**
    * Node options for the children. @default the parent's `process.execArgv` without `--test*`,
-   * `--inspect*` and `--watch*` flags (loaders such as `--import tsx` are kept)
+   * `--inspect*`, `--watch*` and `--input-type` flags (loaders such as `--import tsx` are kept)
    */
   execArgv?: readonly string[];
   /** The children's environment. @default `process.env` */
@@ -19,7 +19,7 @@ export interface ProcessPoolExecutorOptions extends ExecutorOptions {
 }
 
 function defaultExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !/^--(test|inspect|watch|experimental-test)/.test(arg));
+  return process.execArgv.filter((arg) => !/^--(test|inspect|watch|experimental-test|input-type|eval|print)/.test(arg));
 }
 
 class ProcessChannel implements WorkerChannel {

@@ -20,7 +20,11 @@ class ThreadChannel implements WorkerChannel {
   #error: unknown = undefined;
 
   constructor(events: WorkerEvents, options: ThreadPoolExecutorOptions) {
-    const workerOptions: ConstructorParameters<typeof Worker>[1] = { workerData: { flag: this.#flag } };
+    const workerOptions: ConstructorParameters<typeof Worker>[1] = {
+      workerData: { flag: this.#flag },
+      // Workers inherit the parent's flags; `--input-type` (a `node -e` script) breaks their entry.
+      execArgv: process.execArgv.filter((arg) => !arg.startsWith("--input-type")),
+    };
     if (options.resourceLimits !== undefined) workerOptions.resourceLimits = options.resourceLimits;
     // `name` exists on Node 20's WorkerOptions at run time; older typings may lack it.
     (workerOptions as { name?: string }).name = options.name ?? "taskio-worker";
