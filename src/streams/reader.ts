@@ -28,6 +28,11 @@ import { checkpoint, suspend, validateSignal, type Suspension } from "../core/su
 export const DEFAULT_LIMIT = 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+/** Wait modes: what `#wake` does for the waiting read. */
+const ANY = 0;
+const READ = 1;
+const EXACT = 2;
+const LINE = 3;
 const NEWLINE = 10;
 
 /** What a reader needs from its source to apply backpressure. */
@@ -77,7 +82,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #eof = false;
   #exception: unknown = undefined;
   #hasException = false;
-  #waiter: Suspension<void> | undefined = undefined;
+  #waiter: Suspension<Buffer | undefined> | undefined = undefined;
+  /** What the waiting read wants: READ, EXACT, LINE or ANY. */
+  #mode = ANY;
+  /** The byte count a READ or EXACT waiter wants. */
+  #want = 0;
+  /** How many buffered bytes (from `#start`) are known to hold no newline. */
+  #scanned = 0;
   #transport: ReaderTransport | undefined = undefined;
   #paused = false;
   readonly #limit: number;
@@ -179,40 +190,89 @@ export class StreamReader implements AsyncIterable<Buffer> {
   setException(error: unknown): void {
     this.#exception = error;
     this.#hasException = true;
+    this.#wake();
+  }
+
+  /**
+   * Completes the waiting read if it can complete now. A read that waits says what it wants
+   * (`#mode`, `#want`), and the producer side hands it its bytes directly: no wake-up round
+   * trip through a second promise, and bytes are taken only by a waiter that is still there
+   * (a cancelled one has already left), so cancellation never loses them.
+   */
+  #wake(): void {
     const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      waiter.fail(error);
+    if (waiter === undefined) return;
+    const available = this.#buf.length - this.#start;
+    switch (this.#mode) {
+      case READ:
+        if (available > 0) this.#complete(waiter, this.#take(Math.min(this.#want, available)));
+        else if (this.#hasException) this.#completeWithError(waiter, this.#exception);
+        else if (this.#eof) this.#complete(waiter, EMPTY);
+        return;
+      case EXACT:
+        if (available >= this.#want) this.#complete(waiter, this.#take(this.#want));
+        else if (this.#hasException) this.#completeWithError(waiter, this.#exception);
+        else if (this.#eof) this.#completeWithError(waiter, new IncompleteReadError(this.#take(available), this.#want));
+        return;
+      case LINE: {
+        let line: Buffer | undefined;
+        try {
+          line = this.#tryLine();
+        } catch (error) {
+          this.#completeWithError(waiter, error);
+          return;
+        }
+        if (line !== undefined) this.#complete(waiter, line);
+        return;
+      }
+      default:
+        this.#complete(waiter, undefined);
     }
   }
 
-  #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      waiter.resume(undefined);
-    }
+  #complete(waiter: Suspension<Buffer | undefined>, value: Buffer | undefined): void {
+    this.#waiter = undefined;
+    waiter.resume(value);
+  }
+
+  #completeWithError(waiter: Suspension<Buffer | undefined>, error: unknown): void {
+    this.#waiter = undefined;
+    waiter.fail(error);
   }
 
   // ----- waiting ----------------------------------------------------------------------------
 
-  #waitForData(label: string, signal: AbortSignal | undefined): Promise<void> {
+  readonly #onAbandon = (abandoned: Suspension<Buffer | undefined>): void => {
+    if (this.#waiter === abandoned) this.#waiter = undefined;
+  };
+
+  /** Starts waiting; `#wake` completes the wait as `mode` says. */
+  #suspend(mode: number, want: number, label: string, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
     if (this.#waiter !== undefined) {
-      throw new InvalidStateError(`${label}() called while another read is waiting for data: read from one task at a time`);
+      return Promise.reject(
+        new InvalidStateError(`${label} called while another read is waiting for data: read from one task at a time`),
+      );
     }
     if (this.#paused) {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
-    const waiter = suspend<void>(
-      () => `StreamReader.${label}()`,
-      (abandoned) => {
-        if (this.#waiter === abandoned) this.#waiter = undefined;
-      },
-      signal,
-    );
+    let waiter: Suspension<Buffer | undefined>;
+    try {
+      waiter = suspend<Buffer | undefined>(label, this.#onAbandon, validateSignal(signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#waiter = waiter;
+    this.#mode = mode;
+    this.#want = want;
+    if (mode === LINE) this.#scanned = this.#buf.length - this.#start;
     return waiter.promise;
+  }
+
+  /** Waits for any change (more data, EOF, an error), for the general slow paths. */
+  async #waitForData(label: string, signal: AbortSignal | undefined): Promise<void> {
+    await this.#suspend(ANY, 0, label, signal);
   }
 
   /** Takes `n` buffered bytes (n <= buffered). */
@@ -220,6 +280,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const start = this.#start;
     const buf = this.#buf;
     const out = buf.subarray(start, start + n);
+    this.#scanned = 0;
     if (start + n === buf.length) {
       this.#buf = EMPTY;
       this.#start = 0;
@@ -238,6 +299,40 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this.#hasException) throw this.#exception;
   }
 
+  /**
+   * readLine's whole logic, synchronously: a line, the unterminated tail at EOF, `undefined` if
+   * it must wait, or a throw (the stream's error; LimitOverrunError after discarding the
+   * overlong line, as asyncio's readline does). Scans only bytes it has not scanned yet.
+   */
+  #tryLine(): Buffer | undefined {
+    const buf = this.#buf;
+    const start = this.#start;
+    const available = buf.length - start;
+    const index = available > this.#scanned ? buf.indexOf(NEWLINE, start + this.#scanned) : -1;
+    if (index !== -1) {
+      const isep = index - start;
+      if (isep > this.#limit) {
+        this.#take(isep + 1);
+        throw new LimitOverrunError(
+          `The line is longer than the limit: ${isep} byte(s) before the newline, limit ${this.#limit}`,
+          isep,
+        );
+      }
+      return this.#take(isep + 1);
+    }
+    if (available > this.#limit) {
+      this.#take(available);
+      throw new LimitOverrunError(
+        `The line is longer than the limit: no newline in ${available} byte(s), limit ${this.#limit}`,
+        available,
+      );
+    }
+    this.#scanned = available;
+    if (this.#hasException) throw this.#exception;
+    if (this.#eof) return available === 0 ? EMPTY : this.#take(available);
+    return undefined;
+  }
+
   // ----- reading ----------------------------------------------------------------------------
 
   /**
@@ -246,54 +341,47 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n)) return Promise.reject(new TypeError(`Expected 'n' to be an integer: received ${String(n)}`));
-    if (n > 0 && this.#buf.length > this.#start) {
+    if (n > 0) {
       const signal = options?.signal;
       if (signal?.aborted === true) return Promise.reject(signal.reason);
-      return Promise.resolve(this.#take(Math.min(n, this.#buf.length - this.#start)));
+      const available = this.#buf.length - this.#start;
+      if (available > 0 && this.#waiter === undefined) return Promise.resolve(this.#take(Math.min(n, available)));
+      if (this.#hasException) return Promise.reject(this.#exception);
+      if (this.#eof) return Promise.resolve(EMPTY);
+      return this.#suspend(READ, n, "StreamReader.read()", signal) as Promise<Buffer>;
     }
-    return this.#readSlow(n, options);
+    return this.#readAll(n, options);
   }
 
-  async #readSlow(n: number, options: ReadOptions | undefined): Promise<Buffer> {
+  async #readAll(n: number, options: ReadOptions | undefined): Promise<Buffer> {
     const signal = validateSignal(options?.signal);
     if (n === 0) {
       checkpoint(signal);
       return EMPTY;
     }
-    if (n < 0) {
-      // Drain the buffer as it fills, so backpressure keeps working while reading everything.
-      const parts: Buffer[] = [];
-      let total = 0;
-      for (;;) {
-        const available = this.#buf.length - this.#start;
-        if (available > 0) {
-          parts.push(this.#take(available));
-          total += available;
-        }
-        if (this.#hasException) {
-          this.#unread(parts, total);
-          throw this.#exception;
-        }
-        if (this.#eof) break;
-        try {
-          await this.#waitForData("read", signal);
-        } catch (error) {
-          // Cancelled or failed: give back what was taken, so nothing is lost.
-          this.#unread(parts, total);
-          throw error;
-        }
-      }
-      return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
-    }
+    // Drain the buffer as it fills, so backpressure keeps working while reading everything.
+    const parts: Buffer[] = [];
+    let total = 0;
     for (;;) {
-      if (this.#buf.length > this.#start) return this.#take(Math.min(n, this.#buf.length - this.#start));
-      this.#throwIfFailed();
-      if (this.#eof) {
-        checkpoint(signal);
-        return EMPTY;
+      const available = this.#buf.length - this.#start;
+      if (available > 0) {
+        parts.push(this.#take(available));
+        total += available;
       }
-      await this.#waitForData("read", signal);
+      if (this.#hasException) {
+        this.#unread(parts, total);
+        throw this.#exception;
+      }
+      if (this.#eof) break;
+      try {
+        await this.#waitForData("StreamReader.read()", signal);
+      } catch (error) {
+        // Cancelled or failed: give back what was taken, so nothing is lost.
+        this.#unread(parts, total);
+        throw error;
+      }
     }
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total);
   }
 
   /** Puts bytes taken by an interrupted `read(-1)` back in front of the buffer. */
@@ -304,6 +392,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#buf = joined;
     this.#start = 0;
     this.#store = undefined;
+    this.#scanned = 0;
   }
 
   /**
@@ -314,34 +403,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
    *   buffered part of it) is discarded, as asyncio does, so the next read starts after it.
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.#waiter === undefined) {
-      const buf = this.#buf;
-      const start = this.#start;
-      const index = buf.indexOf(NEWLINE, start);
-      if (index !== -1 && index - start <= this.#limit) {
-        const signal = options?.signal;
-        if (signal?.aborted === true) return Promise.reject(signal.reason);
-        return Promise.resolve(this.#take(index + 1 - start));
+      let line: Buffer | undefined;
+      try {
+        line = this.#tryLine();
+      } catch (error) {
+        return Promise.reject(error);
       }
+      if (line !== undefined) return Promise.resolve(line);
     }
-    return this.#readLineSlow(options);
-  }
-
-  async #readLineSlow(options: ReadOptions | undefined): Promise<Buffer> {
-    try {
-      return await this.#readUntil(NEWLINE_SEPARATOR, "readLine", options);
-    } catch (error) {
-      if (error instanceof IncompleteReadError) {
-        const partial = error.partial;
-        return Buffer.isBuffer(partial) ? partial : Buffer.from(partial);
-      }
-      if (error instanceof LimitOverrunError) {
-        const at = this.#start + error.consumed;
-        if (this.#buf[at] === NEWLINE) this.#take(error.consumed + 1);
-        else this.#take(this.#buf.length - this.#start);
-      }
-      throw error;
-    }
+    return this.#suspend(LINE, 0, "StreamReader.readLine()", signal) as Promise<Buffer>;
   }
 
   /**
@@ -358,7 +431,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return Promise.reject(new TypeError(`Expected 'separator' to be a string or Uint8Array: received ${typeof separator}`));
     }
     if (sep.length === 0) return Promise.reject(new RangeError("Expected 'separator' to be non-empty: received an empty separator"));
-    return this.#readUntil(Buffer.isBuffer(sep) ? sep : Buffer.from(sep), "readUntil", options);
+    return this.#readUntil(Buffer.isBuffer(sep) ? sep : Buffer.from(sep), "StreamReader.readUntil()", options);
   }
 
   async #readUntil(sep: Buffer, label: string, options: ReadOptions | undefined): Promise<Buffer> {
@@ -408,26 +481,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (!Number.isSafeInteger(n) || n < 0) {
       return Promise.reject(new RangeError(`Expected 'n' to be a non-negative integer: received ${String(n)}`));
     }
-    if (this.#buf.length - this.#start >= n && n > 0) {
-      const signal = options?.signal;
-      if (signal?.aborted === true) return Promise.reject(signal.reason);
-      return Promise.resolve(this.#take(n));
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (n === 0) return Promise.resolve(EMPTY);
+    const available = this.#buf.length - this.#start;
+    if (this.#waiter === undefined) {
+      if (available >= n) return Promise.resolve(this.#take(n));
+      if (this.#hasException) return Promise.reject(this.#exception);
+      if (this.#eof) return Promise.reject(new IncompleteReadError(this.#take(available), n));
     }
-    return this.#readExactlySlow(n, options);
-  }
-
-  async #readExactlySlow(n: number, options: ReadOptions | undefined): Promise<Buffer> {
-    const signal = validateSignal(options?.signal);
-    for (;;) {
-      const available = this.#buf.length - this.#start;
-      if (available >= n) {
-        checkpoint(signal);
-        return this.#take(n);
-      }
-      this.#throwIfFailed();
-      if (this.#eof) throw new IncompleteReadError(this.#take(available), n);
-      await this.#waitForData("readExactly", signal);
-    }
+    return this.#suspend(EXACT, n, "StreamReader.readExactly()", signal) as Promise<Buffer>;
   }
 
   /**
@@ -440,14 +503,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return {
       next: (): Promise<IteratorResult<Buffer>> => {
         if (this.#waiter === undefined) {
-          const buf = this.#buf;
-          const start = this.#start;
-          const index = buf.indexOf(NEWLINE, start);
-          if (index !== -1 && index - start <= this.#limit) {
-            return Promise.resolve({ done: false, value: this.#take(index + 1 - start) });
+          let line: Buffer | undefined;
+          try {
+            line = this.#tryLine();
+          } catch (error) {
+            return Promise.reject(error);
           }
+          if (line !== undefined) return Promise.resolve(line.length === 0 ? done : { done: false, value: line });
         }
-        return this.#readLineSlow(undefined).then(toResult);
+        return this.readLine().then(toResult);
       },
       return: (): Promise<IteratorResult<Buffer>> => Promise.resolve(done),
     };
@@ -465,7 +529,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 }
 
-const NEWLINE_SEPARATOR = Buffer.from("\n");
 
 /** Options for {@link readerFromStream}. */
 export interface ReaderFromStreamOptions extends StreamReaderOptions {
