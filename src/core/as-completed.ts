@@ -45,13 +45,7 @@ export class AsCompleted<T> implements Iterable<Promise<T>>, AsyncIterable<T>, T
     this.#clock = run === undefined ? realClock : run.clock;
     for (const item of items) {
       if (typeof item === "function") {
-        const task = new Task(item as () => unknown, {
-          name: undefined,
-          parent: current,
-          run: undefined,
-          shielded: false,
-          kind: undefined,
-        });
+        const task = new Task(item as () => unknown, undefined, current, undefined, 0);
         this.#tasks.push(task);
         task._observe(this, 0);
       } else if (item instanceof Task) {

@@ -99,5 +99,6 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value === null) return "null";
   if (typeof value === "object") return `an object (${Object.prototype.toString.call(value)})`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- primitives only here
   return `${String(value)} (${typeof value})`;
 }

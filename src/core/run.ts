@@ -100,7 +100,7 @@ export async function run<T>(main: () => T | PromiseLike<T>, options: RunOptions
 
   try {
     // The root task has no parent: the run context is its node, and every task under it.
-    root = new Task(main, { name: options.name ?? "main", parent: undefined, run: context, shielded: false, kind: "root" });
+    root = new Task(main, options.name ?? "main", undefined, context, 0);
     const done = new Completion();
     done.pending = 1;
     root._observe(done, 0);

@@ -1,5 +1,5 @@
 import { CancelledError } from "../errors.js";
-import { als, FULFILLED, Task, Waiter, type TaskObserver } from "./task.js";
+import { als, FULFILLED, SHIELDED, Task, Waiter, type TaskObserver } from "./task.js";
 
 class ShieldWaiter<T> extends Waiter implements TaskObserver {
   settled = false;
@@ -61,7 +61,7 @@ export function shield<T>(work: PromiseLike<T> | (() => T | PromiseLike<T>)): Pr
   const current = als.getStore();
   let task: Task<T> | undefined;
   if (isFn) {
-    task = new Task(work, { name: undefined, parent: current, run: undefined, shielded: true, kind: "shield" });
+    task = new Task(work, undefined, current, undefined, SHIELDED);
   } else if (work instanceof Task) {
     task = work as Task<T>;
   }

@@ -114,7 +114,7 @@ function withDeadline<T>(
       }
     }
     if (typeof work === "function") {
-      deadline.task = new Task(work, { name: undefined, parent: current, run: undefined, shielded: false, kind: what });
+      deadline.task = new Task(work, undefined, current, undefined, 0);
     } else if (work instanceof Task) {
       deadline.task = work as Task<T>;
     }
