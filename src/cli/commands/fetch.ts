@@ -26,8 +26,8 @@ Exit code 0 only if every URL succeeded; 1 if any failed (the summary says why);
 Options:
   -i, --input FILE     read URLs from FILE, one a line ("-" for stdin; # starts a comment)
   -j, --jobs N         at most N downloads at once (default 4)
-  --retries N          retry a failed URL N more times: connection errors, timeouts, 429 and
-                       5xx answers (honouring Retry-After), bodies cut short (default 2)
+  --retries N          retry a failed URL N more times: connection errors, timeouts, 429, 502,
+                       503 and 504 answers (honouring Retry-After), bodies cut short (default 2)
   --timeout DURATION   give up when connecting, or when the server is silent, for that long
                        (500ms, 10s, 1m; default 30s)
   -o, --output DIR     the directory to write to (default: the current directory)
