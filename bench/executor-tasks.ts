@@ -18,3 +18,12 @@ export const noop = defineTask(import.meta.url, "noop", () => 0);
 export function noopWork(): number {
   return 0;
 }
+
+/** cpuWork, reporting how long it ran inside the worker (for dispatch-latency analysis). */
+export function timedWork(iterations: number): number {
+  const t = performance.now();
+  cpuWork(iterations);
+  return performance.now() - t;
+}
+
+export const timedTask = defineTask(import.meta.url, "timedTask", timedWork);

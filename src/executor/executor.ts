@@ -17,7 +17,7 @@ import { cancellable } from "../core/shield.js";
 import { validateSignal } from "../core/suspend.js";
 import { createTask, getCurrentTask, Waiter, type Task } from "../core/task.js";
 import { validateHandle, type TaskHandle } from "./define-task.js";
-import { CALL, CRASH, deserializeError, ERR, OK, transferListOf, type FromWorker, type ToWorker } from "./_internal/protocol.js";
+import { CALL, CRASH, deserializeError, OK, SKIP, transferListOf, type FromWorker, type ToWorker } from "./_internal/protocol.js";
 
 /** Options shared by both pool kinds. */
 export interface ExecutorOptions {
@@ -64,7 +64,18 @@ export interface ExecutorStatistics {
 
 /** What an executor needs from a worker (a thread or a child process). @internal */
 export interface WorkerChannel {
+  /**
+   * True when the worker can be handed a second item while it runs one (threads: the items
+   * are claimed through shared memory, so one not yet started can be taken back).
+   */
+  readonly pipelined: boolean;
   send(message: ToWorker, transfer: TransferListItem[] | undefined): void;
+  /** Before sending item `id`: make it claimable by the worker through `cell`. */
+  offer(cell: number, id: number): void;
+  /** Takes item `id` back if the worker has not started it. True on success. */
+  withdraw(cell: number, id: number): boolean;
+  /** True if the worker never claimed item `id` (asked after its exit). */
+  unclaimed(cell: number, id: number): boolean;
   /** Ask the running item `id` to stop (its signal aborts). */
   requestAbort(id: number): void;
   /** Stop the worker now; `WorkerEvents.exit` follows. */
@@ -94,6 +105,10 @@ class Job extends Waiter {
   state = QUEUED;
   slot: Slot | undefined = undefined;
   next: Job | undefined = undefined;
+  /** The claim cell it was offered through (pipelined channels). */
+  cell = 0;
+  /** The grace timer of a cancelled running item. */
+  timer: NodeJS.Timeout | undefined = undefined;
   cancelError: unknown = undefined;
   signal: AbortSignal | undefined = undefined;
   resolve!: (value: unknown) => void;
@@ -116,6 +131,10 @@ class Job extends Waiter {
   }
   finish(): void {
     this.state = DONE;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.leave();
     this.signal?.removeEventListener("abort", this);
     this.signal = undefined;
@@ -127,11 +146,16 @@ class Job extends Waiter {
 
 class Slot {
   channel!: WorkerChannel;
+  /** The item the worker runs (or is about to). */
   job: Job | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** A second item, already sent, that the worker starts when `job` is done (pipelined only). */
+  next: Job | undefined = undefined;
+  lastCell = 0;
   refed = true;
   crash: unknown = undefined;
   retired = false;
+  /** Listed in the executor's `#open` (may take a `next`). */
+  listed = false;
 }
 
 /**
@@ -149,6 +173,8 @@ export abstract class Executor implements AsyncDisposable {
   readonly #grace: number;
   readonly #slots = new Set<Slot>();
   readonly #idle: Slot[] = [];
+  /** Busy slots that could take a second item (pipelined); checked lazily when popped. */
+  readonly #open: Slot[] = [];
   #head: Job | undefined = undefined;
   #tail: Job | undefined = undefined;
   #queued = 0;
@@ -226,8 +252,8 @@ export abstract class Executor implements AsyncDisposable {
         job.signal = signal;
         signal.addEventListener("abort", job);
       }
-      const slot = this.#idle.pop() ?? (this.#slots.size < this.#maxWorkers ? this.#newSlot() : undefined);
-      if (slot !== undefined) this.#start(slot, job);
+      const slot = this.#idle.pop() ?? (this.#slots.size < this.#maxWorkers ? this.#newSlot() : this.#openSlot());
+      if (slot !== undefined) this.#assign(slot, job);
       else this.#enqueue(job);
       return promise;
     } catch (error) {
@@ -300,7 +326,7 @@ export abstract class Executor implements AsyncDisposable {
       this.#finished = new Promise<void>((resolve) => (this.#resolveFinished = resolve));
     }
     if (cancelFutures) this.#dropQueue(new CancelledError(`The ${this.kind} executor was shut down with cancelFutures`));
-    for (const slot of this.#idle.splice(0)) this.#retire(slot);
+    for (const slot of this.#idle.splice(0)) this.#kill(slot);
     this.#checkFinished();
     if (!wait) return;
     const finished = this.#finished!;
@@ -343,6 +369,12 @@ export abstract class Executor implements AsyncDisposable {
   }
 
   // ----- internals -------------------------------------------------------------------------------
+  //
+  // A slot (one worker) holds at most two items: `job`, which runs, and, on pipelined channels
+  // (threads), `next`, already sent so the worker starts it without waiting for the main thread
+  // to hear of the first result. The worker claims each item through a shared cell before it
+  // starts it, so `next` can be taken back (cancelled, or stolen by an idle worker) as long as
+  // it has not started: cancelling it then is as immediate as cancelling a queued item.
 
   #newSlot(): Slot {
     const slot = new Slot();
@@ -355,9 +387,20 @@ export abstract class Executor implements AsyncDisposable {
   }
 
   #enqueue(job: Job): void {
+    job.state = QUEUED;
     if (this.#tail === undefined) this.#head = job;
     else this.#tail.next = job;
     this.#tail = job;
+    this.#queued++;
+  }
+
+  /** Puts back an item that a worker never started, ahead of the others. */
+  #requeue(job: Job): void {
+    job.state = QUEUED;
+    job.slot = undefined;
+    job.next = this.#head;
+    this.#head = job;
+    if (this.#tail === undefined) this.#tail = job;
     this.#queued++;
   }
 
@@ -376,21 +419,43 @@ export abstract class Executor implements AsyncDisposable {
     return job;
   }
 
-  #start(slot: Slot, job: Job): void {
+  #openSlot(): Slot | undefined {
+    const open = this.#open;
+    while (open.length > 0) {
+      const slot = open.pop()!;
+      slot.listed = false;
+      if (!slot.retired && slot.job !== undefined && slot.next === undefined && this.#slots.has(slot)) return slot;
+    }
+    return undefined;
+  }
+
+  #list(slot: Slot): void {
+    if (slot.listed || !slot.channel.pipelined) return;
+    slot.listed = true;
+    this.#open.push(slot);
+  }
+
+  /** Hands `job` to `slot` (as its running item, or as its `next`). */
+  #assign(slot: Slot, job: Job): void {
     job.state = RUNNING;
     job.slot = slot;
-    slot.job = job;
+    const head = slot.job;
+    if (head === undefined) slot.job = job;
+    else slot.next = job;
+    // The cell of a live, possibly unclaimed item is never reused while it may be claimed.
+    const cell = head === undefined ? slot.lastCell ^ 1 : head.cell ^ 1;
+    slot.lastCell = job.cell = cell;
     this.#running++;
     if (!slot.refed) {
       slot.refed = true;
       slot.channel.ref();
     }
     try {
-      slot.channel.send([CALL, job.id, job.task.moduleUrl, job.task.name, job.args], job.transfer);
+      slot.channel.offer(cell, job.id);
+      slot.channel.send([CALL, job.id, job.task.moduleUrl, job.task.name, job.args, cell], job.transfer);
     } catch (error) {
       // DataCloneError: the arguments cannot cross. Nothing reached the worker.
-      slot.job = undefined;
-      this.#running--;
+      this.#unassign(slot, job);
       job.finish();
       job.reject(
         new TypeError(
@@ -398,26 +463,60 @@ export abstract class Executor implements AsyncDisposable {
           { cause: error },
         ),
       );
-      this.#next(slot);
+      this.#refill(slot);
     }
   }
 
-  /** Gives `slot` the next queued item, or lets it idle (or retire, once closed). */
-  #next(slot: Slot): void {
-    const job = this.#dequeue();
-    if (job !== undefined) {
-      this.#start(slot, job);
-      return;
+  #unassign(slot: Slot, job: Job): void {
+    if (slot.job === job) {
+      slot.job = slot.next;
+      slot.next = undefined;
+    } else if (slot.next === job) {
+      slot.next = undefined;
     }
-    if (this.#closed) {
-      this.#retire(slot);
-      return;
+    job.slot = undefined;
+    this.#running--;
+  }
+
+  /** Gives `slot` queued work up to its capacity, or lets it idle (or retire, once closed). */
+  #refill(slot: Slot): void {
+    if (slot.retired) return;
+    if (slot.job === undefined) {
+      const job = this.#dequeue() ?? this.#steal(slot);
+      if (job === undefined) {
+        if (this.#closed) {
+          this.#kill(slot);
+        } else {
+          this.#idle.push(slot);
+          if (slot.refed) {
+            slot.refed = false;
+            slot.channel.unref();
+          }
+        }
+        return;
+      }
+      this.#assign(slot, job);
+      if (slot.job === undefined) return;
     }
-    this.#idle.push(slot);
-    if (slot.refed) {
-      slot.refed = false;
-      slot.channel.unref();
+    if (slot.next === undefined && slot.channel.pipelined) {
+      const job = this.#dequeue();
+      if (job !== undefined) this.#assign(slot, job);
+      else this.#list(slot);
     }
+  }
+
+  /** An idle worker takes another worker's `next` if that one has not started it yet. */
+  #steal(thief: Slot): Job | undefined {
+    for (const slot of this.#slots) {
+      const job = slot.next;
+      if (slot === thief || job === undefined) continue;
+      if (slot.channel.withdraw(job.cell, job.id)) {
+        this.#unassign(slot, job);
+        this.#list(slot);
+        return job;
+      }
+    }
+    return undefined;
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -426,39 +525,40 @@ export abstract class Executor implements AsyncDisposable {
       return;
     }
     const job = slot.job;
+    // Replies to items taken back (SKIP) or already settled are ignored.
     if (job === undefined || job.id !== message[1]) return;
-    slot.job = undefined;
-    this.#running--;
-    if (slot.timer !== undefined) {
-      clearTimeout(slot.timer);
-      slot.timer = undefined;
+    this.#unassign(slot, job);
+    if (message[0] === SKIP) {
+      // Defensive: the worker refused an item we did not take back; run it elsewhere.
+      this.#requeue(job);
+    } else {
+      const aborting = job.state === ABORTING;
+      job.finish();
+      if (aborting) job.reject(job.cancelError);
+      else if (message[0] === OK) job.resolve(message[2]);
+      else job.reject(deserializeError(message[2]));
     }
-    const aborting = job.state === ABORTING;
-    job.finish();
-    if (aborting) job.reject(job.cancelError);
-    else if (message[0] === OK) job.resolve(message[2]);
-    else if (message[0] === ERR) job.reject(deserializeError(message[2]));
-    this.#next(slot);
+    this.#refill(slot);
   }
 
   #onExit(slot: Slot, code: number | null, error: unknown): void {
     if (!this.#slots.delete(slot)) return;
+    slot.retired = true;
     const index = this.#idle.indexOf(slot);
     if (index !== -1) this.#idle.splice(index, 1);
-    if (slot.timer !== undefined) {
-      clearTimeout(slot.timer);
-      slot.timer = undefined;
-    }
-    const job = slot.job;
-    if (job !== undefined) {
-      slot.job = undefined;
-      this.#running--;
-      const aborting = job.state === ABORTING;
-      job.finish();
-      if (aborting) job.reject(job.cancelError);
-      else {
+    // `next` first, so that a requeued `job` ends up ahead of it.
+    for (const job of [slot.next, slot.job]) {
+      if (job === undefined) continue;
+      this.#unassign(slot, job);
+      if (job.state === ABORTING) {
+        job.finish();
+        job.reject(job.cancelError);
+      } else if (slot.channel.unclaimed(job.cell, job.id)) {
+        this.#requeue(job);
+      } else {
         const cause = error ?? slot.crash;
         const why = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : "";
+        job.finish();
         job.reject(
           new BrokenWorkerError(
             `The ${this.kind} worker running task '${job.task.name}' exited with code ${String(code)} before returning a result${why}; the pool replaced it`,
@@ -469,9 +569,9 @@ export abstract class Executor implements AsyncDisposable {
     }
     // Replace the worker if there is work for it.
     while (this.#queued > 0 && this.#slots.size < this.#maxWorkers) {
-      const next = this.#dequeue();
-      if (next === undefined) break;
-      this.#start(this.#newSlot(), next);
+      const fresh = this.#newSlot();
+      this.#refill(fresh);
+      if (fresh.job === undefined) break;
     }
     this.#checkFinished();
   }
@@ -481,19 +581,27 @@ export abstract class Executor implements AsyncDisposable {
       this.#queued--;
       job.finish();
       job.reject(error);
-    } else if (job.state === RUNNING) {
-      const slot = job.slot!;
-      job.state = ABORTING;
-      job.cancelError = error;
-      job.leave();
-      slot.channel.requestAbort(job.id);
-      if (this.#grace === 0) this.#kill(slot);
-      else slot.timer = setTimeout(() => this.#kill(slot), this.#grace);
+      return;
     }
+    if (job.state !== RUNNING) return;
+    const slot = job.slot!;
+    if (slot.channel.withdraw(job.cell, job.id)) {
+      // Sent but not started: dropped at once, like a queued item (the worker will skip it).
+      this.#unassign(slot, job);
+      job.finish();
+      job.reject(error);
+      this.#refill(slot);
+      return;
+    }
+    job.state = ABORTING;
+    job.cancelError = error;
+    job.leave();
+    slot.channel.requestAbort(job.id);
+    if (this.#grace === 0) this.#kill(slot);
+    else job.timer = setTimeout(() => this.#kill(slot), this.#grace);
   }
 
   #kill(slot: Slot): void {
-    slot.timer = undefined;
     if (slot.retired) return;
     slot.retired = true;
     // Keep the process alive until the exit is seen, so shutdown() can report it.
@@ -502,10 +610,6 @@ export abstract class Executor implements AsyncDisposable {
       slot.channel.ref();
     }
     slot.channel.kill();
-  }
-
-  #retire(slot: Slot): void {
-    this.#kill(slot);
   }
 
   #dropQueue(error: unknown): void {
@@ -519,8 +623,8 @@ export abstract class Executor implements AsyncDisposable {
   #terminate(error: unknown): void {
     this.#dropQueue(error);
     for (const slot of [...this.#slots]) {
-      const job = slot.job;
-      if (job !== undefined && job.state === RUNNING) {
+      for (const job of [slot.job, slot.next]) {
+        if (job === undefined || job.state !== RUNNING) continue;
         job.state = ABORTING;
         job.cancelError = error;
         job.leave();

@@ -23,6 +23,8 @@ function defaultExecArgv(): string[] {
 }
 
 class ProcessChannel implements WorkerChannel {
+  /** No shared memory to take an item back with: one item at a time. */
+  readonly pipelined = false;
   readonly #child: ChildProcess;
   #exited = false;
 
@@ -53,6 +55,16 @@ class ProcessChannel implements WorkerChannel {
   send(message: ToWorker): void {
     if (!this.#child.connected) throw new Error("The child process is no longer connected");
     this.#child.send(message);
+  }
+
+  offer(): void {}
+
+  withdraw(): boolean {
+    return false;
+  }
+
+  unclaimed(): boolean {
+    return false;
   }
 
   requestAbort(id: number): void {

@@ -16,7 +16,9 @@ export interface ThreadPoolExecutorOptions extends ExecutorOptions {
 
 class ThreadChannel implements WorkerChannel {
   readonly #worker: Worker;
-  readonly #flag = new Int32Array(new SharedArrayBuffer(4));
+  readonly pipelined = true;
+  /** `[0]`: the id of the running item to abort; `[1]`, `[2]`: claim cells (see the runner). */
+  readonly #flag = new Int32Array(new SharedArrayBuffer(12));
   #error: unknown = undefined;
 
   constructor(events: WorkerEvents, options: ThreadPoolExecutorOptions) {
@@ -38,6 +40,18 @@ class ThreadChannel implements WorkerChannel {
 
   send(message: ToWorker, transfer: TransferListItem[] | undefined): void {
     this.#worker.postMessage(message, transfer as never);
+  }
+
+  offer(cell: number, id: number): void {
+    Atomics.store(this.#flag, 1 + cell, id);
+  }
+
+  withdraw(cell: number, id: number): boolean {
+    return Atomics.compareExchange(this.#flag, 1 + cell, id, -id) === id;
+  }
+
+  unclaimed(cell: number, id: number): boolean {
+    return Atomics.load(this.#flag, 1 + cell) === id;
   }
 
   requestAbort(id: number): void {

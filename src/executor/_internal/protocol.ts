@@ -11,7 +11,10 @@
 import type { TransferListItem } from "node:worker_threads";
 import { TaskNotFoundError } from "../../errors.js";
 
-/** Main → worker: run `[CALL, id, moduleUrl, name, args]`. */
+/**
+ * Main → worker: run `[CALL, id, moduleUrl, name, args, cell]`. `cell` (threads; -1 for
+ * processes) is the shared claim cell the worker must win before it starts the item.
+ */
 export const CALL = 0;
 /** Main → worker: `[ABORT, id]`, abort the signal of item `id` if it is still running. */
 export const ABORT = 1;
@@ -21,12 +24,15 @@ export const OK = 2;
 export const ERR = 3;
 /** Worker → main: `[CRASH, SerializedError]`, an uncaught error just before a child exits. */
 export const CRASH = 4;
+/** Worker → main: `[SKIP, id]`, the item was taken back before it started. */
+export const SKIP = 5;
 
-export type ToWorker = [typeof CALL, number, string, string, unknown[]] | [typeof ABORT, number];
+export type ToWorker = [typeof CALL, number, string, string, unknown[], number] | [typeof ABORT, number];
 export type FromWorker =
   | [typeof OK, number, unknown]
   | [typeof ERR, number, SerializedError]
-  | [typeof CRASH, SerializedError];
+  | [typeof CRASH, SerializedError]
+  | [typeof SKIP, number];
 
 /** An error as it crosses the boundary: its name, message and stack survive, and its data. */
 export interface SerializedError {

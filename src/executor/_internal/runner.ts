@@ -10,7 +10,7 @@ import type { TransferListItem } from "node:worker_threads";
 import { CancelledError, TaskNotFoundError } from "../../errors.js";
 import { lookupTask, taskNamesOf } from "../define-task.js";
 import { setTaskSignalSource } from "../task-signal.js";
-import { ABORT, CALL, ERR, OK, serializeError, transferListOf, type FromWorker, type ToWorker } from "./protocol.js";
+import { ABORT, CALL, ERR, OK, SKIP, serializeError, transferListOf, type FromWorker, type ToWorker } from "./protocol.js";
 
 /** Sends a message to the executor. */
 export type Post = (message: FromWorker, transfer: TransferListItem[] | undefined) => void;
@@ -24,22 +24,48 @@ class Item {
 /** @internal */
 export class Runner {
   readonly #post: Post;
-  /** Shared with the executor (threads only): holds the id of the item it cancelled. */
+  /**
+   * Shared with the executor (threads only): `[0]` holds the id of the running item it
+   * cancelled; `[1]` and `[2]` are the claim cells of items sent ahead.
+   */
   readonly #flag: Int32Array | undefined;
   #current: Item | undefined = undefined;
+  /** Items sent ahead while one runs (an async one lets their messages in). */
+  readonly #waiting: ToWorker[] = [];
 
-  constructor(post: Post, flag: Int32Array | undefined) {
+  /** Takes the next message if one is already there, without a turn of the event loop. */
+  readonly #pull: (() => ToWorker | undefined) | undefined;
+
+  constructor(post: Post, flag: Int32Array | undefined, pull?: () => ToWorker | undefined) {
     this.#post = post;
+    this.#pull = pull;
     this.#flag = flag;
     setTaskSignalSource(() => this.#signal());
   }
 
   handle(message: ToWorker): void {
-    if (message[0] === CALL) this.#call(message[1], message[2], message[3], message[4]);
-    else if (message[0] === ABORT) this.#abort(message[1]);
+    if (message[0] === CALL) {
+      if (this.#current !== undefined) this.#waiting.push(message);
+      else this.#call(message[1], message[2], message[3], message[4], message[5]);
+    } else if (message[0] === ABORT) {
+      this.#abort(message[1]);
+    }
   }
 
-  #call(id: number, moduleUrl: string, name: string, args: unknown[]): void {
+  #startWaiting(): void {
+    while (this.#current === undefined && this.#waiting.length > 0) {
+      const message = this.#waiting.shift()!;
+      if (message[0] === CALL) this.#call(message[1], message[2], message[3], message[4], message[5]);
+    }
+  }
+
+  #call(id: number, moduleUrl: string, name: string, args: unknown[], cell: number): void {
+    const flag = this.#flag;
+    if (flag !== undefined && cell >= 0 && Atomics.compareExchange(flag, 1 + cell, id, 0) !== id) {
+      // The executor took it back (cancelled, or given to an idle worker) before it started.
+      this.#post([SKIP, id], undefined);
+      return;
+    }
     const item = new Item(id);
     this.#current = item;
     const fn = lookupTask(moduleUrl, name);
@@ -95,17 +121,34 @@ export class Runner {
   }
 
   #succeed(item: Item, value: unknown): void {
-    if (this.#current === item) this.#current = undefined;
     try {
       this.#post([OK, item.id, value], transferListOf([value]));
     } catch (error) {
       this.#fail(item, new TypeError(`The task's result cannot be sent back (structured clone failed): ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      return;
     }
+    this.#done(item);
   }
 
   #fail(item: Item, error: unknown): void {
-    if (this.#current === item) this.#current = undefined;
     this.#post([ERR, item.id, serializeError(error)], undefined);
+    this.#done(item);
+  }
+
+  #done(item: Item): void {
+    if (this.#current !== item) return;
+    this.#current = undefined;
+    if (this.#waiting.length > 0) this.#startWaiting();
+    const pull = this.#pull;
+    if (pull === undefined) return;
+    // The next item was sent ahead: start it now rather than after an event-loop turn, which on
+    // a busy machine can put the thread to sleep and cost milliseconds to wake it (piscina does
+    // the same with receiveMessageOnPort).
+    while (this.#current === undefined) {
+      const message = pull();
+      if (message === undefined) break;
+      this.handle(message);
+    }
   }
 
   #abort(id: number): void {
