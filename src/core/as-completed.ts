@@ -98,7 +98,7 @@ export class AsCompleted<T> implements Iterable<Promise<T>>, AsyncIterable<T>, T
   };
 
   #cancelRunning(): void {
-    for (const task of this.#tasks) if (!task.done()) task.cancel();
+    for (const task of this.#tasks) task._cancelOnce();
   }
 
   /** The next result to finish (or its error). */

@@ -71,7 +71,7 @@ class Gathering extends Waiter implements TaskObserver {
   }
 
   cancelRest(): void {
-    for (const task of this.tasks) if (task !== undefined && !task.done()) task.cancel();
+    for (const task of this.tasks) task?._cancelOnce();
   }
 
   maybeSettle(): void {

@@ -74,7 +74,7 @@ export class TaskGroup implements AsyncDisposable, TaskObserver {
       const bodyTask = new Task(() => body(this), this.#name === undefined ? undefined : `${this.#name}:body`, parent, undefined, 0);
       this.#body = bodyTask;
       // A task may have failed while the body was still running its synchronous start.
-      if (this.#state === SHUTTING_DOWN && !bodyTask.done()) bodyTask.cancel();
+      if (this.#state === SHUTTING_DOWN) bodyTask._cancelOnce();
       this.#running++;
       bodyTask._observe(this, 1);
       this.#onIdle = () => joiner.finish();
@@ -126,8 +126,8 @@ export class TaskGroup implements AsyncDisposable, TaskObserver {
     if (this.#state !== OPEN) return;
     this.#state = SHUTTING_DOWN;
     const body = this.#body;
-    if (body !== undefined && !body.done()) body.cancel();
-    for (const task of this.#tasks) if (task._state === 0) task.cancel();
+    body?._cancelOnce();
+    for (const task of this.#tasks) task._cancelOnce();
   }
 
   /** @internal */

@@ -401,6 +401,15 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
     return true;
   }
 
+  /**
+   * @internal Cancels unless the task was already asked to stop. Structures (gather, groups,
+   * deadlines) use it: when the caller's cancellation has already reached a child through the
+   * tree, a second request would interrupt the child's cleanup with another CancelledError.
+   */
+  _cancelOnce(reason?: unknown): void {
+    if (this._state === PENDING && this._cancelRequests === 0) this.cancel(reason);
+  }
+
   /** @internal */
   _cancelError(reason: unknown): CancelledError {
     if (reason === undefined) return new CancelledError(`Task '${this.name}' was cancelled`);
@@ -740,7 +749,7 @@ class TaskAwaiter<T> extends Waiter implements TaskObserver {
     // As asyncio: cancelling the awaiter cancels the awaited task, and the awaiter resumes
     // when that task has actually finished (its finally blocks have run).
     this.cancelledWith = error;
-    if (this.target._cancelRequests === 0) this.target.cancel();
+    this.target._cancelOnce();
   }
   _taskDone(task: Task<unknown>): void {
     this.leave();

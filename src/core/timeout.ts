@@ -39,7 +39,7 @@ class Deadline<T> extends Waiter implements TaskObserver {
     this.expired = true;
     const task = this.task;
     if (task !== undefined) {
-      task.cancel(`${this.what} timed out after ${this.ms} ms`);
+      task._cancelOnce(`${this.what} timed out after ${this.ms} ms`);
     } else {
       this.finish(false, undefined);
     }
@@ -82,8 +82,8 @@ class Deadline<T> extends Waiter implements TaskObserver {
     const task = this.task;
     if (task === undefined) {
       this.finish(false, error);
-    } else if (task._cancelRequests === 0) {
-      task.cancel();
+    } else {
+      task._cancelOnce();
     }
   }
 

@@ -87,6 +87,7 @@ describe("gather", () => {
           try {
             await sleep(10_000);
           } finally {
+            await sleep(5); // cleanup that awaits: it must not get a second CancelledError
             finished.push(name);
           }
         };

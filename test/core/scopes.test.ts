@@ -130,6 +130,7 @@ describe("TaskGroup", () => {
                 try {
                   await sleep(10_000);
                 } finally {
+                  await sleep(5); // cleanup that awaits: it must not get a second CancelledError
                   cleaned.push(name);
                 }
               });
