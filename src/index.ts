@@ -76,3 +76,4 @@ export type {
 } from "./sync/index.js";
 export { mapConcurrent, iterConcurrent } from "./map.js";
 export type { MapConcurrentOptions, IterConcurrentOptions } from "./map.js";
+export { AsyncExitStack, AsyncContextManager, asyncContextManager } from "./context.js";
