@@ -54,7 +54,7 @@ export interface ExecutorStatistics {
   readonly workers: number;
   /** Live workers with nothing to do. */
   readonly idle: number;
-  /** Items running now. */
+  /** Items handed to workers: running, or sent ahead to a busy thread (see `Executor`). */
   readonly running: number;
   /** Items waiting for a worker. */
   readonly queued: number;
@@ -440,8 +440,12 @@ export abstract class Executor implements AsyncDisposable {
     job.state = RUNNING;
     job.slot = slot;
     const head = slot.job;
-    if (head === undefined) slot.job = job;
-    else slot.next = job;
+    if (head === undefined) {
+      slot.job = job;
+      this.#list(slot);
+    } else {
+      slot.next = job;
+    }
     // The cell of a live, possibly unclaimed item is never reused while it may be claimed.
     const cell = head === undefined ? slot.lastCell ^ 1 : head.cell ^ 1;
     slot.lastCell = job.cell = cell;
@@ -612,10 +616,19 @@ export abstract class Executor implements AsyncDisposable {
     slot.channel.kill();
   }
 
+  /** Fails every item that has not started: the queue, and items sent ahead not yet claimed. */
   #dropQueue(error: unknown): void {
     for (let job = this.#dequeue(); job !== undefined; job = this.#dequeue()) {
       job.finish();
       job.reject(error);
+    }
+    for (const slot of this.#slots) {
+      const job = slot.next;
+      if (job !== undefined && slot.channel.withdraw(job.cell, job.id)) {
+        this.#unassign(slot, job);
+        job.finish();
+        job.reject(error);
+      }
     }
   }
 

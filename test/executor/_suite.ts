@@ -194,10 +194,11 @@ export function executorSuite(kind: Kind, make: MakePool): void {
               return result;
             }),
           );
-          assert.equal(pool.statistics().queued, 3);
+          const waiting = (): number => pool.statistics().queued + pool.statistics().running;
+          assert.equal(waiting(), 4);
           queued[1]!.cancel();
           await rejectsCancelled(Promise.resolve(queued[1]!));
-          assert.equal(pool.statistics().queued, 2);
+          assert.equal(waiting(), 3);
           blocker.cancel();
           await rejectsCancelled(Promise.resolve(blocker));
           assert.equal(await queued[0], 1);
@@ -279,6 +280,46 @@ export function executorSuite(kind: Kind, make: MakePool): void {
           assert.equal(stats.running, 0);
         });
         assert.equal(await runInExecutor(pool, tasks.add, 2, 2), 4);
+      });
+    });
+
+    void test("an item sent ahead to a busy thread is dropped at once when cancelled", { skip: kind === "process" }, async () => {
+      await withPool(make, { maxWorkers: 1 }, async (pool) => {
+        await run(async () => {
+          const gate = handshake(kind);
+          const blocker = createTask(() => runInExecutor(pool, tasks.waitForAbort, gate.token));
+          const ahead = createTask(() => runInExecutor(pool, tasks.add, 1, 1));
+          const queued = createTask(() => runInExecutor(pool, tasks.add, 2, 2));
+          await gate.started();
+          assert.deepEqual({ ...pool.statistics(), closed: undefined }, { maxWorkers: 1, workers: 1, idle: 0, running: 2, queued: 1, closed: undefined });
+          ahead.cancel();
+          // Rejected while the blocker still occupies the only thread: it never started.
+          await rejectsCancelled(Promise.resolve(ahead));
+          assert.equal(blocker.done(), false);
+          blocker.cancel();
+          await rejectsCancelled(Promise.resolve(blocker));
+          assert.equal(await queued, 4);
+        });
+      });
+    });
+
+    void test("an idle thread takes over an item sent ahead to a busy one", { skip: kind === "process" }, async () => {
+      await withPool(make, { maxWorkers: 2 }, async (pool) => {
+        await run(async () => {
+          const gate = handshake(kind);
+          const blocker = createTask(() => runInExecutor(pool, tasks.waitForAbort, gate.token));
+          await gate.started();
+          // Worker 2 runs the first add; the other two are sent ahead, one to each worker.
+          const results = await Promise.all([
+            runInExecutor(pool, tasks.add, 1, 0),
+            runInExecutor(pool, tasks.add, 2, 0),
+            runInExecutor(pool, tasks.add, 3, 0),
+          ]);
+          assert.deepEqual(results, [1, 2, 3]);
+          assert.equal(blocker.done(), false, "the blocked worker never ran them");
+          blocker.cancel();
+          await rejectsCancelled(Promise.resolve(blocker));
+        });
       });
     });
 
