@@ -18,7 +18,10 @@ import { resolve as resolvePath } from "node:path";
 import { CancelledError, ChecksumMismatchError, ClientPayloadError } from "../errors.js";
 import { suspend, type Suspension } from "../core/suspend.js";
 import { cancellable } from "../core/shield.js";
-import type { BodySink, Exchange } from "./exchange.js";
+import { getClock } from "../core/task.js";
+import type { BodySink } from "./exchange.js";
+import { rawGet, type RawResponse, type SinkSource } from "./raw-get.js";
+import type { ClientResponse } from "./response.js";
 import type { ClientSession, RequestOptions } from "./session.js";
 
 /** What `onProgress` is told, after each write to disk. */
@@ -51,6 +54,12 @@ export interface DownloadOptions extends Omit<RequestOptions, "json" | "data"> {
   checksum?: Checksum;
   /** Bytes waiting for the disk before the socket is paused. @default 1048576 */
   highWaterMark?: number;
+  /**
+   * For plain `http:` URLs, receive the body on a socket of its own that reads into a ring of
+   * reusable buffers (no allocation per read: memory stays flat whatever the size). Anything
+   * unusual (a redirect, an error status, a chunked body) goes through the session. @default true
+   */
+  fastPath?: boolean;
 }
 
 /** What {@link download} returns. */
@@ -105,7 +114,7 @@ export async function download(
   if (typeof dest !== "string" || dest.length === 0) {
     throw new TypeError(`Expected 'dest' to be a file path: received ${JSON.stringify(dest)}`);
   }
-  const { resume = false, onProgress, checksum, highWaterMark = 1 << 20, ...request } = options;
+  const { resume = false, onProgress, checksum, highWaterMark = 1 << 20, fastPath = true, ...request } = options;
   if (!Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
     throw new RangeError(`Expected 'highWaterMark' to be a positive integer: received ${String(highWaterMark)}`);
   }
@@ -114,29 +123,29 @@ export async function download(
   const part = `${path}.part`;
   let existing = resume ? await sizeOf(part) : 0;
 
-  let response = await session.get(url, withRange(request, existing));
-  if (response.status === 416 && existing > 0) {
-    const total = totalOf(response._header("content-range"));
-    response.release();
+  let source = await open(session, url, withRange(request, existing), fastPath);
+  if (source.status === 416 && existing > 0) {
+    const total = totalOf(source.header("content-range"));
+    source.release();
     if (total !== existing) {
       existing = 0;
-      response = await session.get(url, request);
+      source = await open(session, url, request, fastPath);
     } else {
       // The partial file is already complete: verify it and give it its name.
       const digest = expected === undefined ? undefined : await verify(part, expected, undefined, url);
       await rename(part, path);
-      return { path, url: response.url, status: 416, bytes: existing, received: 0, resumedFrom: existing, checksum: digest };
+      return { path, url: source.url, status: 416, bytes: existing, received: 0, resumedFrom: existing, checksum: digest };
     }
   }
   try {
-    response.raiseForStatus();
+    source.raiseForStatus();
   } catch (error) {
     if (!resume) await removeQuietly(part);
     throw error;
   }
-  const resumed = existing > 0 && response.status === 206 && rangeStart(response._header("content-range")) === existing;
+  const resumed = existing > 0 && source.status === 206 && rangeStart(source.header("content-range")) === existing;
   const start = resumed ? existing : 0;
-  const total = response.status === 206 ? totalOf(response._header("content-range")) : response.contentLength;
+  const total = source.status === 206 ? totalOf(source.header("content-range")) : source.contentLength;
   let hash: Hash | undefined;
   if (expected !== undefined) {
     hash = createHash(expected.algorithm);
@@ -144,7 +153,7 @@ export async function download(
       try {
         await hashFile(part, hash);
       } catch (error) {
-        response.release();
+        source.release();
         throw error;
       }
     }
@@ -154,32 +163,27 @@ export async function download(
   try {
     fd = await openFile(part, resumed ? "r+" : "w");
   } catch (error) {
-    response.release();
+    source.release();
     throw error;
   }
-  const sink = new FileSink(fd, start, highWaterMark, response._exchange, hash, () =>
+  const sink = new FileSink(fd, start, highWaterMark, source.sinkSource, hash, () =>
     onProgress?.({ url: String(url), dest: path, downloaded: sink.position, total, resumedFrom: start }),
   );
   let ok = false;
   try {
-    // What the reader already holds goes first (reading it may let undici deliver more, so loop).
-    const content = response.content;
-    while (content.buffered > 0) sink.write(await content.read(content.buffered));
-    const finished = sink.attach(request.signal);
-    response._exchange.setSink(sink);
-    await finished;
+    await source.start(sink, request.signal);
     ok = true;
   } finally {
-    if (!ok) response.release();
+    if (!ok) source.release();
     await sink.idle();
     await closeQuietly(fd);
     if (!ok && !resume) await removeQuietly(part);
   }
   if (total !== undefined && sink.position !== total) {
     if (!resume) await removeQuietly(part);
-    throw new ClientPayloadError(`The download ended early: ${sink.position} of ${total} bytes: GET ${response.url}`, {
+    throw new ClientPayloadError(`The download ended early: ${sink.position} of ${total} bytes: GET ${source.url}`, {
       method: "GET",
-      url: response.url,
+      url: source.url,
     });
   }
   let digest: string | undefined;
@@ -187,14 +191,14 @@ export async function download(
     digest = hash.digest("hex");
     if (digest !== expected.digest) {
       await removeQuietly(part);
-      throw mismatch(expected, digest, response.url);
+      throw mismatch(expected, digest, source.url);
     }
   }
   await rename(part, path);
   return {
     path,
-    url: response.url,
-    status: response.status,
+    url: source.url,
+    status: source.status,
     bytes: sink.position,
     received: sink.position - start,
     resumedFrom: start,
@@ -215,18 +219,18 @@ class FileSink implements BodySink {
   #ended = false;
   #error: unknown = undefined;
   #highWaterMark: number;
-  #exchange: Exchange;
+  #source: SinkSource;
   #hash: Hash | undefined;
   #progress: () => void;
   #waiter: Suspension<void> | undefined = undefined;
   #attached = false;
   #idle: (() => void) | undefined = undefined;
 
-  constructor(fd: number, position: number, hwm: number, exchange: Exchange, hash: Hash | undefined, progress: () => void) {
+  constructor(fd: number, position: number, hwm: number, source: SinkSource, hash: Hash | undefined, progress: () => void) {
     this.#fd = fd;
     this.position = position;
     this.#highWaterMark = hwm;
-    this.#exchange = exchange;
+    this.#source = source;
     this.#hash = hash;
     this.#progress = progress;
   }
@@ -245,7 +249,7 @@ class FileSink implements BodySink {
     this.#error ??= new CancelledError("The download was cancelled");
     this.#queue = [];
     this.#queued = 0;
-    this.#exchange.abort(new CancelledError(`The download was cancelled: ${this.#exchange.label}`));
+    this.#source.abort(new CancelledError(`The download was cancelled: ${this.#source.label}`));
   };
 
   write(chunk: Buffer): boolean {
@@ -276,29 +280,31 @@ class FileSink implements BodySink {
     this.#writing = true;
     const hash = this.#hash;
     if (hash !== undefined) for (const chunk of chunks) hash.update(chunk);
-    this.#writeAll(chunks, bytes);
+    this.#writeAll(chunks, bytes, chunks);
   }
 
-  #writeAll(chunks: Buffer[], bytes: number): void {
+  #writeAll(chunks: Buffer[], bytes: number, batch: Buffer[]): void {
     writev(this.#fd, chunks, this.position, (error, written) => {
       if (error !== null) {
         this.#writing = false;
         this.#error ??= error;
-        this.#exchange.abort(error);
+        this.#source.abort(error);
         this.#check();
         return;
       }
       this.position += written;
       if (written < bytes) {
         // A short write: send the rest, from where it stopped.
-        this.#writeAll(rest(chunks, written), bytes - written);
+        this.#writeAll(rest(chunks, written), bytes - written, batch);
         return;
       }
       this.#writing = false;
+      const recycle = this.#source.recycle;
+      if (recycle !== undefined) for (const chunk of batch) recycle.call(this.#source, chunk);
       if (this.#error === undefined) this.#progress();
       if (this.#queued > 0 && this.#error === undefined) this.#flush();
       else this.#check();
-      if (this.#queued < this.#highWaterMark) this.#exchange.resume();
+      if (this.#queued < this.#highWaterMark) this.#source.resume();
     });
   }
 
@@ -453,4 +459,64 @@ async function removeQuietly(file: string): Promise<void> {
   } catch {
     // Already gone.
   }
+}
+
+/** Where the body comes from: a session response, or the fast path's own socket. */
+interface Source {
+  readonly status: number;
+  readonly url: string;
+  readonly contentLength: number | undefined;
+  readonly sinkSource: SinkSource;
+  header(name: string): string | undefined;
+  raiseForStatus(): void;
+  release(): void;
+  /** Streams the body into `sink`; resolves when all of it is on disk. */
+  start(sink: FileSink, signal: AbortSignal | undefined): Promise<void>;
+}
+
+async function open(session: ClientSession, url: string | URL, request: RequestOptions, fastPath: boolean): Promise<Source> {
+  const plan = fastPath ? session._rawPlan(url, request) : undefined;
+  if (plan !== undefined) {
+    const raw = await rawGet(plan, getClock(), request.signal);
+    if (raw !== undefined) return rawSource(raw);
+  }
+  return responseSource(await session.get(url, request));
+}
+
+function rawSource(raw: RawResponse): Source {
+  return {
+    status: raw.status,
+    url: raw.url,
+    contentLength: raw.contentLength,
+    sinkSource: raw,
+    header: (name) => raw.header(name),
+    raiseForStatus: () => undefined,
+    release: () => raw.release(),
+    start: (sink, signal) => {
+      const finished = sink.attach(signal);
+      raw.start(sink);
+      return finished;
+    },
+  };
+}
+
+function responseSource(response: ClientResponse): Source {
+  const exchange = response._exchange;
+  return {
+    status: response.status,
+    url: response.url,
+    contentLength: response.contentLength,
+    sinkSource: exchange,
+    header: (name) => response._header(name),
+    raiseForStatus: () => response.raiseForStatus(),
+    release: () => response.release(),
+    start: async (sink, signal) => {
+      // What the reader already holds goes first (reading it may let undici deliver more, so loop).
+      const content = response.content;
+      while (content.buffered > 0) sink.write(await content.read(content.buffered));
+      const finished = sink.attach(signal);
+      exchange.setSink(sink);
+      await finished;
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { ClientResponseError, ClientTimeoutError, ClientConnectionError, ClosedResourceError, TooManyRedirectsError } from "../errors.js";
 import { getClock } from "../core/task.js";
 import { suspend, type Suspension } from "../core/suspend.js";
@@ -54,6 +54,15 @@ export interface RequestOptions {
 
 const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];
 
+/** @internal See `ClientSession._rawPlan`. */
+export interface RawPlan {
+  url: URL;
+  headers: Record<string, string>;
+  timeout: { total: number; connect: number | undefined; sockRead: number | undefined };
+  acquire(signal: AbortSignal | undefined): Promise<void> | undefined;
+  release(): void;
+}
+
 /**
  * A pool of keep-alive connections and the defaults for every request made through it.
  * aiohttp: `aiohttp.ClientSession`. `await using session = new ClientSession()` is the seed's
@@ -74,7 +83,8 @@ const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];
  */
 export class ClientSession {
   #settings: SessionSettings;
-  #dispatcher: Dispatcher;
+  #dispatcher: Dispatcher | undefined;
+  #loading: Promise<Dispatcher> | undefined = undefined;
   #ownsDispatcher: boolean;
   #closed = false;
   #active = 0;
@@ -93,7 +103,17 @@ export class ClientSession {
       this.#dispatcher = options.dispatcher;
       this.#ownsDispatcher = false;
     } else {
-      this.#dispatcher = new Agent({
+      // undici is loaded on the first request, not at import: a process that only downloads
+      // over the fast path never pays its ~20 MB.
+      this.#dispatcher = undefined;
+      this.#ownsDispatcher = true;
+    }
+  }
+
+  #loadDispatcher(): Promise<Dispatcher> {
+    this.#loading ??= import("undici").then(({ Agent }) => {
+      const settings = this.#settings;
+      const agent = new Agent({
         connections: settings.limitPerHost === 0 ? null : settings.limitPerHost,
         connect: {
           ...(settings.timeout.connect === undefined ? {} : { timeout: settings.timeout.connect }),
@@ -101,8 +121,11 @@ export class ClientSession {
           ...(settings.tls.ca === undefined ? {} : { ca: settings.tls.ca }),
         },
       });
-      this.#ownsDispatcher = true;
-    }
+      if (this.#closed) void agent.destroy();
+      else this.#dispatcher = agent;
+      return agent;
+    });
+    return this.#loading;
   }
 
   /** True once `close()` was called. */
@@ -234,7 +257,7 @@ export class ClientSession {
       const permit = this.#acquire(options?.signal);
       if (permit !== undefined) await permit;
       const plan: ExchangePlan = {
-        dispatcher: this.#dispatcher,
+        dispatcher: this.#dispatcher ?? (await this.#loadDispatcher()),
         clock,
         method: currentMethod,
         url: current.href,
@@ -383,6 +406,24 @@ export class ClientSession {
   };
 
   /**
+   * @internal What `download()` needs to fetch a plain-HTTP body over its own socket: the
+   * resolved URL, the headers, the timeouts and the session's connection limit. `undefined` when
+   * the request is not eligible (HTTPS, a custom dispatcher, a closed session).
+   */
+  _rawPlan(url: string | URL, options: RequestOptions): RawPlan | undefined {
+    if (this.#closed || !this.#ownsDispatcher) return undefined;
+    const target = this.#resolve(url, options.params);
+    if (target.protocol !== "http:") return undefined;
+    return {
+      url: target,
+      headers: this.#headers(options.headers, undefined),
+      timeout: mergeTimeout(this.#settings.timeout, options.timeout),
+      acquire: (signal) => this.#acquire(signal),
+      release: this.#release,
+    };
+  }
+
+  /**
    * Closes every connection; requests still running are aborted. Idempotent. aiohttp: `close()`.
    */
   async close(): Promise<void> {
@@ -392,7 +433,7 @@ export class ClientSession {
     for (let i = this.#waitHead; i < this.#waiters.length; i++) this.#waiters[i]?.fail(error);
     this.#waiters = [];
     this.#waitHead = 0;
-    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+    if (this.#ownsDispatcher && this.#dispatcher !== undefined) await this.#dispatcher.destroy();
   }
 
   /** `await using session = new ClientSession()`: closes the session. */
