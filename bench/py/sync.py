@@ -1,7 +1,13 @@
 # The Python anchor of the sync benchmark: asyncio.Semaphore(limit) + gather over N jobs, each
 # yielding once (asyncio.sleep(0)).
 # Usage: /usr/bin/python3 bench/py/sync.py [asyncio|uvloop] [N] [LIMIT] -> prints wall=.. cpu=.. (median ms)
-import asyncio, statistics, sys, time
+import sys
+
+# Never let a file next to this script shadow the standard library (bench/py/subprocess.py
+# would otherwise replace the `subprocess` module that asyncio imports).
+sys.path.pop(0)
+
+import asyncio, statistics, time  # noqa: E402
 
 loop_kind = sys.argv[1] if len(sys.argv) > 1 else "asyncio"
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 100000
