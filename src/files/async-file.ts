@@ -37,6 +37,8 @@ const BUFFER_SIZE = 64 * 1024;
 /** Large reads and writes go in chunks of this size, so cancelling them stops between chunks. */
 const MAX_CHUNK = 8 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** Shared and never written: most files never queue an operation. */
+const NO_WAITING: (() => void)[] = [];
 const NEWLINE = 10;
 
 const finalizer = new FinalizationRegistry<number>((fd) => {
@@ -84,7 +86,7 @@ export class AsyncFile<T extends string | Uint8Array = string | Uint8Array> impl
   #wlen = 0;
   /** An operation is running; others wait in #waiting. */
   #busy = false;
-  #waiting: (() => void)[] = [];
+  #waiting: (() => void)[] = NO_WAITING;
   #waitingHead = 0;
   #closed = false;
   #closing: Promise<void> | undefined = undefined;
@@ -430,6 +432,7 @@ export class AsyncFile<T extends string | Uint8Array = string | Uint8Array> impl
       this.#busy = true;
       start();
     } else {
+      if (this.#waiting === NO_WAITING) this.#waiting = [];
       this.#waiting.push(start);
     }
   }
@@ -441,7 +444,7 @@ export class AsyncFile<T extends string | Uint8Array = string | Uint8Array> impl
       const start = waiting[this.#waitingHead] as () => void;
       waiting[this.#waitingHead++] = noop;
       if (this.#waitingHead === waiting.length) {
-        this.#waiting = [];
+        this.#waiting = NO_WAITING;
         this.#waitingHead = 0;
       }
       start();
