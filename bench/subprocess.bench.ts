@@ -111,7 +111,7 @@ if (values.variant !== undefined) {
   await variantMain(values.variant);
 } else {
   const self = fileURLToPath(import.meta.url);
-  const py = fileURLToPath(new URL("../../bench/py/subprocess.py", import.meta.url));
+  const py = fileURLToPath(new URL("../../bench/py/subprocess_anchor.py", import.meta.url));
   const hasPython = existsSync(SYSTEM_PYTHON);
   const node = (name: string): Variant => ({
     name,

@@ -1,13 +1,9 @@
-# The Python anchors of the subprocess benchmark (asyncio's own API, as the seed uses it).
-# Usage: /usr/bin/python3 bench/py/subprocess.py spawn|lines asyncio|uvloop N
+# The Python anchors of the subprocess benchmark (not named subprocess.py: that would shadow the
+# stdlib module for every script in bench/py) (asyncio's own API, as the seed uses it).
+# Usage: /usr/bin/python3 bench/py/subprocess_anchor.py spawn|lines asyncio|uvloop N
 #   spawn: N x `true`, 4 at a time;  lines: `seq N` read with readline() and decoded
 # Prints "wall=<ms> cpu=<ms>" (medians of 3 runs after a warm-up).
-import sys
-
-# This file is named like the stdlib module: keep its directory off the import path.
-sys.path.pop(0)
-
-import asyncio, statistics, time  # noqa: E402
+import asyncio, statistics, sys, time
 
 mode, loop_kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
