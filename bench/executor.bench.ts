@@ -22,6 +22,8 @@ const { values } = parseArgs({
 const tasks = Number(values.tasks);
 const workers = Number(values.workers);
 const tasksFile = fileURLToPath(new URL("./executor-tasks.js", import.meta.url));
+/** The per-item overhead run: this many no-op items. */
+const NOOPS = 20_000;
 
 /** The iteration count that makes cpuWork take about 1 ms on this machine (median of many). */
 function calibrate(): number {
@@ -65,6 +67,25 @@ async function variant(name: string, iterations: number): Promise<number> {
       await Promise.all(Array.from({ length: workers * 2 }, () => pool.run(iterations)));
       const t = performance.now();
       await Promise.all(Array.from({ length: tasks }, () => pool.run(iterations)));
+      const elapsed = performance.now() - t;
+      await pool.destroy();
+      return elapsed;
+    }
+    case "thread-noop":
+    case "process-noop": {
+      const pool = name === "thread-noop" ? new ThreadPoolExecutor({ maxWorkers: workers }) : new ProcessPoolExecutor({ maxWorkers: workers });
+      await Promise.all(Array.from({ length: workers * 2 }, () => runInExecutor(pool, noop)));
+      const t = performance.now();
+      await Promise.all(Array.from({ length: NOOPS }, () => runInExecutor(pool, noop)));
+      const elapsed = performance.now() - t;
+      await pool.shutdown();
+      return elapsed;
+    }
+    case "piscina-noop": {
+      const pool = new Piscina({ filename: tasksFile, name: "noopWork", minThreads: workers, maxThreads: workers });
+      await Promise.all(Array.from({ length: workers * 2 }, () => pool.run(undefined)));
+      const t = performance.now();
+      await Promise.all(Array.from({ length: NOOPS }, () => pool.run(undefined)));
       const elapsed = performance.now() - t;
       await pool.destroy();
       return elapsed;
@@ -114,6 +135,14 @@ if (values.variant !== undefined) {
       { name: "Python ThreadPoolExecutor", command: SYSTEM_PYTHON, args: [py, "thread", String(tasks), String(workers)], ...skip },
     ],
     { title: `${tasks} CPU-bound ~1 ms tasks on ${workers} workers`, unit: "ms", rounds, better: "lower", baseline: "piscina" },
+  );
+  runBench(
+    [
+      { ...node("thread-noop"), name: "taskio thread pool" },
+      { ...node("process-noop"), name: "taskio process pool" },
+      { ...node("piscina-noop"), name: "piscina" },
+    ],
+    { title: `Per-item overhead: ${NOOPS} no-op items on ${workers} workers`, unit: "ms", rounds, better: "lower", baseline: "piscina" },
   );
   runBench(
     [

@@ -1,7 +1,11 @@
 # The Python anchors of the executor benchmark: run_in_executor of N CPU-bound ~1 ms calls on a
 # ProcessPoolExecutor(W) or ThreadPoolExecutor(W).
 # Usage: /usr/bin/python3 bench/py/executor.py [process|thread|process-startup] [N] [W] -> prints ms
-import asyncio, math, statistics, sys, time
+import os, sys
+# bench/py/ holds other anchors (subprocess.py...) that would shadow the standard library.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+import asyncio, math, statistics, time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 def cpu_work(iterations):

@@ -84,6 +84,9 @@ export interface WorkerChannel {
   unref(): void;
 }
 
+/** Thrown by `WorkerChannel.send` when the worker is already gone. @internal */
+export class WorkerGone extends Error {}
+
 /** What a worker reports. @internal */
 export interface WorkerEvents {
   message(message: FromWorker): void;
@@ -458,6 +461,13 @@ export abstract class Executor implements AsyncDisposable {
       slot.channel.offer(cell, job.id);
       slot.channel.send([CALL, job.id, job.task.moduleUrl, job.task.name, job.args, cell], job.transfer);
     } catch (error) {
+      if (error instanceof WorkerGone) {
+        // A child that is exiting: its exit event follows; the item waits for another worker.
+        this.#unassign(slot, job);
+        this.#requeue(job);
+        slot.retired = true;
+        return;
+      }
       // DataCloneError: the arguments cannot cross. Nothing reached the worker.
       this.#unassign(slot, job);
       job.finish();
@@ -601,8 +611,20 @@ export abstract class Executor implements AsyncDisposable {
     job.cancelError = error;
     job.leave();
     slot.channel.requestAbort(job.id);
-    if (this.#grace === 0) this.#kill(slot);
-    else job.timer = setTimeout(() => this.#kill(slot), this.#grace);
+    if (this.#grace === 0) this.#abandon(slot);
+    else job.timer = setTimeout(() => this.#abandon(slot), this.#grace);
+  }
+
+  /** Terminates a worker whose cancelled item did not stop; its sent-ahead item runs elsewhere. */
+  #abandon(slot: Slot): void {
+    const next = slot.next;
+    if (next !== undefined && slot.channel.withdraw(next.cell, next.id)) {
+      this.#unassign(slot, next);
+      this.#requeue(next);
+      const idle = this.#idle.pop();
+      if (idle !== undefined) this.#refill(idle);
+    }
+    this.#kill(slot);
   }
 
   #kill(slot: Slot): void {

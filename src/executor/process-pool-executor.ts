@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Executor, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
+import { Executor, WorkerGone, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
 import { ABORT, type FromWorker, type ToWorker } from "./_internal/protocol.js";
 
 /** Resolved from this module's own URL, so it works from an installed package too. */
@@ -53,7 +53,7 @@ class ProcessChannel implements WorkerChannel {
   }
 
   send(message: ToWorker): void {
-    if (!this.#child.connected) throw new Error("The child process is no longer connected");
+    if (!this.#child.connected) throw new WorkerGone("The child process is no longer connected");
     this.#child.send(message);
   }
 
