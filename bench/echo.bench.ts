@@ -9,7 +9,7 @@
 // Usage: npm run build && node dist/bench/echo.bench.js [--rounds 3] [--seconds 3] [--conns 32] [--size 1024] [--skip-lines]
 // Modes used internally: `server <kind>`, `client <port> <conns> <size> <seconds>`, `lines <kind> <file>`.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,11 +100,13 @@ async function loadClient(port: number, conns: number, size: number, seconds: nu
   const cpuStart = process.cpuUsage();
   const started = performance.now();
   counting = true;
+  console.log("COUNTING");
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   counting = false;
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   stop = true;
+  console.log("STOPPED");
   await Promise.all(finished);
   console.log(JSON.stringify({ roundTrips, elapsed, perSecond: roundTrips / elapsed, clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed }));
 }
@@ -113,6 +115,7 @@ async function loadClient(port: number, conns: number, size: number, seconds: nu
 
 async function readLines(kind: string, file: string): Promise<void> {
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let count = 0;
   let bytes = 0;
   if (kind === "readline") {
@@ -135,7 +138,8 @@ async function readLines(kind: string, file: string): Promise<void> {
     }
   }
   const ms = performance.now() - started;
-  console.log(JSON.stringify({ count, bytes, ms }));
+  const cpu = process.cpuUsage(cpuStart);
+  console.log(JSON.stringify({ count, bytes, ms, cpuMs: (cpu.user + cpu.system) / 1000 }));
 }
 
 // ----- orchestration ---------------------------------------------------------------------------
@@ -151,7 +155,7 @@ function startProcess(spec: Spec): Promise<{ child: ChildProcess; port: number }
   return new Promise((resolve, reject) => {
     const child = spawn(spec.command, spec.args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       out += chunk;
       const match = /READY (\d+)/.exec(out);
       if (match !== null) resolve({ child, port: Number(match[1]) });
@@ -167,6 +171,38 @@ function runToEnd(command: string, args: string[]): Promise<string> {
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))));
+    child.on("error", reject);
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs the load client; samples the server's CPU time over the client's counting window. */
+function runClient(args: string[], serverPid: number): Promise<{ out: string; serverCpu: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    let cpuStart = NaN;
+    let serverCpu = NaN;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      if (Number.isNaN(cpuStart) && out.includes("COUNTING")) cpuStart = cpuSeconds(serverPid);
+      if (Number.isNaN(serverCpu) && out.includes("STOPPED")) serverCpu = cpuSeconds(serverPid) - cpuStart;
+    });
+    child.on("exit", (code) => {
+      const json = out.split("\n").find((line) => line.startsWith("{"));
+      if (code === 0 && json !== undefined) resolve({ out: json, serverCpu });
+      else reject(new Error(`load client exited with ${code}: ${out}`));
+    });
     child.on("error", reject);
   });
 }
@@ -187,7 +223,7 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
     { name: "uvloop streams", command: SYSTEM_PYTHON, args: [pyServer, "uvloop"], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
   ];
   console.log(`Echo: ${conns} connections, ${size}-byte ping-pong, ${seconds}s per run, ${rounds} rounds, Node ${process.version}`);
-  const results = new Map<string, { rate: number[]; clientCpu: number[] }>();
+  const results = new Map<string, { rate: number[]; clientCpu: number[]; serverUs: number[] }>();
   for (let round = 0; round < rounds; round++) {
     // Rotate the order every round so no server always runs first or last.
     const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
@@ -195,13 +231,18 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
       if (spec.skip !== undefined) continue;
       const { child, port } = await startProcess(spec);
       try {
-        const out = await runToEnd(node, [self, "client", String(port), String(conns), String(size), String(seconds)]);
-        const result = JSON.parse(out) as { perSecond: number; clientCpu: number };
-        const entry = results.get(spec.name) ?? { rate: [], clientCpu: [] };
+        const { out, serverCpu } = await runClient([self, "client", String(port), String(conns), String(size), String(seconds)], child.pid!);
+        const result = JSON.parse(out) as { perSecond: number; clientCpu: number; roundTrips: number };
+        const entry = results.get(spec.name) ?? { rate: [], clientCpu: [], serverUs: [] };
         entry.rate.push(result.perSecond);
         entry.clientCpu.push(result.clientCpu);
+        const serverUs = (serverCpu * 1e6) / result.roundTrips;
+        entry.serverUs.push(serverUs);
         results.set(spec.name, entry);
-        console.log(`  round ${round + 1} ${spec.name.padEnd(16)} ${Math.round(result.perSecond).toLocaleString("en-US")} round trips/s (client CPU ${(result.clientCpu * 100).toFixed(0)}%)`);
+        console.log(
+          `  round ${round + 1} ${spec.name.padEnd(16)} ${Math.round(result.perSecond).toLocaleString("en-US").padStart(7)} round trips/s, ` +
+            `server ${serverUs.toFixed(1)} µs CPU per round trip (client CPU ${(result.clientCpu * 100).toFixed(0)}%)`,
+        );
       } finally {
         child.removeAllListeners("exit");
         const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -212,7 +253,8 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
   }
   const raw = median(results.get("raw Node net")?.rate ?? [NaN]);
   const asyncio = median(results.get("asyncio streams")?.rate ?? [NaN]);
-  console.log("\nmedian round trips/s        vs raw net   vs asyncio");
+  const rawUs = median(results.get("raw Node net")?.serverUs ?? [NaN]);
+  console.log("\nmedians              round trips/s  vs raw net  vs asyncio   server µs CPU/round trip (vs raw net)");
   for (const spec of servers) {
     const entry = results.get(spec.name);
     if (entry === undefined) {
@@ -220,7 +262,11 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
       continue;
     }
     const m = median(entry.rate);
-    console.log(`  ${spec.name.padEnd(18)} ${Math.round(m).toLocaleString("en-US").padStart(9)}   ${(m / raw).toFixed(2)}x       ${(m / asyncio).toFixed(2)}x`);
+    const us = median(entry.serverUs);
+    console.log(
+      `  ${spec.name.padEnd(18)} ${Math.round(m).toLocaleString("en-US").padStart(9)}      ${(m / raw).toFixed(2)}x       ${(m / asyncio).toFixed(2)}x` +
+        `        ${us.toFixed(1).padStart(5)} µs (${(us / rawUs).toFixed(2)}x)`,
+    );
   }
 }
 
@@ -238,18 +284,25 @@ async function linesBench(rounds: number): Promise<void> {
       "taskio-string": "taskio + toString()",
     };
     const times = new Map<string, number[]>();
+    const cpuTimes = new Map<string, number[]>();
     console.log(`\nLines: 1,000,000 lines (${Math.round(lines.join("\n").length / 1e6)} MB) from a file, ${rounds} rounds, each in its own process`);
     for (let round = 0; round < rounds; round++) {
       for (const kind of kinds) {
-        const out = JSON.parse(await runToEnd(process.execPath, [self, "lines", kind, file])) as { ms: number; count: number };
+        const out = JSON.parse(await runToEnd(process.execPath, [self, "lines", kind, file])) as { ms: number; cpuMs: number; count: number };
         if (out.count !== 1_000_000) throw new Error(`${kind} counted ${out.count} lines`);
         (times.get(kind) ?? times.set(kind, []).get(kind)!).push(out.ms);
+        (cpuTimes.get(kind) ?? cpuTimes.set(kind, []).get(kind)!).push(out.cpuMs);
       }
     }
     const base = median(times.get("readline")!);
+    const cpuBase = median(cpuTimes.get("readline")!);
+    console.log("  median                       wall ms  vs readline   CPU ms  vs readline");
     for (const kind of kinds) {
       const m = median(times.get(kind)!);
-      console.log(`  ${labels[kind]!.padEnd(26)} ${m.toFixed(0).padStart(5)} ms   ${(m / base).toFixed(2)}x readline`);
+      const c = median(cpuTimes.get(kind)!);
+      console.log(
+        `  ${labels[kind]!.padEnd(26)} ${m.toFixed(0).padStart(7)}     ${(m / base).toFixed(2)}x   ${c.toFixed(0).padStart(7)}     ${(c / cpuBase).toFixed(2)}x`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,9 @@ import type { Writable } from "node:stream";
 import { BrokenResourceError, ClosedResourceError } from "../errors.js";
 import { checkpoint, suspend, validateSignal, type Suspension } from "../core/suspend.js";
 
+/** Shared by every drain() that need not wait: awaiting a settled promise allocates nothing. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Options for {@link StreamWriter}. */
 export interface StreamWriterOptions {
   /**
@@ -183,9 +186,9 @@ export class StreamWriter {
       } catch (error) {
         return Promise.reject(error);
       }
-      return Promise.resolve();
+      return RESOLVED;
     }
-    if (stream.destroyed) return this.#closing ? Promise.resolve() : Promise.reject(this.#lostError());
+    if (stream.destroyed) return this.#closing ? RESOLVED : Promise.reject(this.#lostError());
     try {
       const waiter = suspend<void>(
         "StreamWriter.drain()",
