@@ -197,7 +197,8 @@ export class RawResponse implements SinkSource {
       (this.status !== 200 && this.status !== 206) ||
       this.#headers.has("transfer-encoding") ||
       length === undefined ||
-      !/^\d+$/.test(length)
+      !/^\d+$/.test(length) ||
+      Number(length) > this.#plan.maxResponseSize
     ) {
       return this.#fallBack();
     }

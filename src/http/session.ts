@@ -59,6 +59,7 @@ export interface RawPlan {
   url: URL;
   headers: Record<string, string>;
   timeout: { total: number; connect: number | undefined; sockRead: number | undefined };
+  maxResponseSize: number;
   acquire(signal: AbortSignal | undefined): Promise<void> | undefined;
   release(): void;
 }
@@ -192,7 +193,7 @@ export class ClientSession {
       return Promise.reject(error);
     }
     const policy = resolveRetry(this.#settings.retry, options?.retry, upper);
-    const body = prepareBody(options?.json, options?.data, options !== undefined && "json" in options);
+    const body = prepareBody(options?.json, options?.data, options?.json !== undefined);
     if (body instanceof Promise) {
       return body.then((prepared) => this.#withRetry(upper, target, prepared, options, policy));
     }
@@ -418,6 +419,7 @@ export class ClientSession {
       url: target,
       headers: this.#headers(options.headers, undefined),
       timeout: mergeTimeout(this.#settings.timeout, options.timeout),
+      maxResponseSize: this.#settings.maxResponseSize,
       acquire: (signal) => this.#acquire(signal),
       release: this.#release,
     };
