@@ -4,7 +4,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/.tmp/**", "**/*.py", "scripts/**"] },
+  // The TypeScript sources are linted with type information; the few plain .js/.mjs helper
+  // scripts (this file, scripts/, bench servers) are not part of the typed project.
+  { ignores: ["dist/**", "node_modules/**", ".cache/**", "bench/.tmp/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

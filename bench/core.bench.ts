@@ -19,8 +19,8 @@ const variants: Variant[] = [
   { name: "taskio gather", command: node, args: [script, "taskio-gather", n] },
   { name: "taskio TaskGroup", command: node, args: [script, "taskio-taskgroup", n] },
   { name: "Effect forEach unbounded", command: node, args: [script, "effect", n] },
-  { name: "Python asyncio.gather", command: SYSTEM_PYTHON, args: [py, "asyncio", n], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
-  { name: "Python uvloop gather", command: SYSTEM_PYTHON, args: [py, "uvloop", n], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
+  { name: "Python asyncio.gather", command: SYSTEM_PYTHON, args: ["-P", py, "asyncio", n], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
+  { name: "Python uvloop gather", command: SYSTEM_PYTHON, args: ["-P", py, "uvloop", n], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
 ];
 const version = (await import("node:child_process")).spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
 runBench(variants, {
