@@ -4,8 +4,9 @@
  *
  * 1. 20,000 GETs of a small JSON body at concurrency 64: taskio ClientSession, undici.request,
  *    Node's fetch, node:http with a keep-alive agent, aiohttp (default loop and uvloop).
- * 2. A 1 GiB download to disk: taskio download(), curl -o, undici.request piped to a file, the
- *    seed's aiohttp + aiofiles iter_chunked(64 KiB) loop (uvloop). Peak RSS of each process.
+ * 2. A 1 GiB download to disk: taskio download() (its fast path, and with `fastPath: false` the
+ *    undici path HTTPS takes), curl -o, undici.request piped to a file, the seed's aiohttp +
+ *    aiofiles iter_chunked(64 KiB) loop (uvloop). Peak RSS of each process.
  *
  * Run: npx tsc -p tsconfig.http.json && node dist/bench/http.bench.js [--rounds 3] [--n 20000] [--size-mb 1024]
  */
@@ -85,10 +86,10 @@ async function gets(port: number, n: number, c: number, client: string): Promise
 async function big(port: number, client: string, size: number, dest: string): Promise<number> {
   const url = `http://127.0.0.1:${port}/big?size=${size}`;
   const started = performance.now();
-  if (client === "taskio") {
+  if (client === "taskio" || client === "taskio-undici") {
     const { ClientSession, download } = await import("../src/http/index.js");
     await using session = new ClientSession();
-    await download(session, url, dest);
+    await download(session, url, dest, { fastPath: client === "taskio" });
   } else if (client === "undici-pipe") {
     const { request } = await import("undici");
     const { body } = await request(url);
@@ -163,7 +164,7 @@ async function driver(): Promise<void> {
     }
     if (values.only === undefined || values.only === "download") {
       const dest = join(tmp, "big.bin");
-      const clients = ["taskio", "curl", "undici-pipe", "aiohttp-aiofiles-uvloop"];
+      const clients = ["taskio", "taskio-undici", "curl", "undici-pipe", "aiohttp-aiofiles-uvloop"];
       const results = new Map<string, { mbps: number[]; rss: number[] }>(clients.map((k) => [k, { mbps: [], rss: [] }]));
       for (let r = 0; r < rounds; r++) {
         for (const client of clients) {

@@ -125,4 +125,35 @@ void describe("taskio fetch", () => {
       assert.equal(readFileSync(join(dir, "a.txt"), "utf8"), "alpha");
     });
   });
+
+  void test("Ctrl-C stops the downloads, removes partial files, prints the summary, exit code 130", async () => {
+    await withoutLeaks(async () => {
+      const srv = await startTestServer({
+        "/slow.bin": (_req, res) => {
+          res.writeHead(200, { "content-length": 1_000_000 });
+          res.write(Buffer.alloc(1000));
+        },
+      });
+      const dir = mkdtempSync(join(tmpdir(), "taskio-fetch-int-"));
+      try {
+        const bin = fileURLToPath(new URL("../../src/cli/bin.js", import.meta.url));
+        const child = spawn(process.execPath, [bin, "fetch", `${srv.url}/slow.bin`, "-o", dir], { stdio: ["ignore", "pipe", "pipe"] });
+        let err = "";
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+        child.stdout.resume();
+        await srv.arrived("/slow.bin");
+        // The body has started: wait until the partial file exists, then interrupt.
+        while (!existsSync(join(dir, "slow.bin.part"))) await new Promise((resolve) => setTimeout(resolve, 10));
+        child.kill("SIGINT");
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        assert.equal(code, 130, err);
+        assert.match(err, /Interrupted: fetched 0 of 1 URLs/);
+        assert.deepEqual(readdirSync(dir), []);
+        await srv.idle();
+      } finally {
+        await srv.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 });
