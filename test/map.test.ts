@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CancelledError, createTask, currentTask, isCancelled, sleep } from "../src/index.js";
+import { CancelledError, createTask, currentTask, isCancelled, moveOnAfter, sleep, TimeoutError, waitFor } from "../src/index.js";
 import { iterConcurrent, mapConcurrent } from "../src/map.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -137,6 +137,32 @@ void describe("mapConcurrent", () => {
       task.cancel();
       await assert.rejects(task, CancelledError);
       assert.deepEqual(cleaned.sort(), [1, 2]);
+    }));
+
+  void test("a timeout scope around mapConcurrent cancels the work and leaves nothing behind", () =>
+    virtual(async (clock) => {
+      const cleaned: number[] = [];
+      const result = await moveOnAfter(50, () =>
+        mapConcurrent(
+          [1, 2, 3, 4, 5, 6],
+          async (i) => {
+            try {
+              await sleep(i * 20);
+            } finally {
+              cleaned.push(i);
+            }
+            return i;
+          },
+          { concurrency: 3 },
+        ),
+      );
+      assert.equal(result, undefined);
+      assert.equal(clock.now(), 50);
+      assert.deepEqual(cleaned.sort(), [1, 2, 3, 4, 5], "1 and 2 finished, 3, 4 and 5 were cancelled, 6 never started");
+      await assert.rejects(
+        waitFor(() => mapConcurrent([1], () => sleep(100)), 10),
+        TimeoutError,
+      );
     }));
 
   void test("signal aborts the map and closes the generator", () =>
