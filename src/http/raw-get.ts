@@ -26,6 +26,8 @@ import type { RawPlan } from "./session.js";
 const RING = 8;
 const SIZE = 128 * 1024;
 const MAX_HEAD = 64 * 1024;
+const DEFAULT_CONNECT = 10_000;
+const DEFAULT_SOCK_READ = 300_000;
 const FREE = 0;
 const TARGET = 1;
 const BUSY = 2;
@@ -87,11 +89,21 @@ export class RawResponse implements SinkSource {
       onread: { buffer: () => this.#nextBuffer(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf as Buffer) },
     });
     this.#socket.setNoDelay(true);
+    // Timeouts not set fall back to undici's defaults (connect 10 s, silence 300 s), on real time
+    // like undici's own: the socket's idle timer, so a MockClock never fires them early.
+    let connected = false;
+    if (connectMs === undefined) this.#socket.setTimeout(DEFAULT_CONNECT);
+    this.#socket.on("timeout", () => {
+      if (connected) this.#timeout("sockRead", DEFAULT_SOCK_READ);
+      else this.#timeout("connect", DEFAULT_CONNECT);
+    });
     this.#socket.on("connect", () => {
+      connected = true;
       if (this.#connectTimer !== undefined) clock.clearTimer(this.#connectTimer);
       this.#connectTimer = undefined;
       this.#lastActivity = clock.now();
       if (sockRead !== undefined) this.#readTimer = clock.setTimer(this.#onReadTimer, sockRead);
+      this.#socket.setTimeout(sockRead === undefined ? DEFAULT_SOCK_READ : 0);
       this.#socket.write(request);
     });
     this.#socket.on("end", () => this.#onEnd());
