@@ -162,11 +162,14 @@ export class Queue<T> {
 
   /** Adds an accepted item: straight to the first waiting getter, else into the storage. */
   #accept(item: T): void {
-    this.#unfinished++;
     for (let getter = this.#getters.shift(); getter !== undefined; getter = this.#getters.shift()) {
-      if (getter.resume(item)) return;
+      if (getter.resume(item)) {
+        this.#unfinished++;
+        return;
+      }
     }
-    this._put(item);
+    this._put(item); // may throw (a PriorityQueue that cannot order the item): nothing changed then
+    this.#unfinished++;
   }
 
   /**
@@ -212,11 +215,15 @@ export class Queue<T> {
     for (let putter = this.#putters.shift(); putter !== undefined; putter = this.#putters.shift()) {
       const waiting = putter.data as T;
       putter.data = undefined;
-      if (putter.resume(true)) {
-        this.#unfinished++;
+      try {
         this._put(waiting);
-        break;
+      } catch (error) {
+        putter.fail(error); // its item cannot be stored: that put() fails, the next putter may go
+        continue;
       }
+      this.#unfinished++;
+      putter.resume(true);
+      break;
     }
     return item;
   }

@@ -242,6 +242,8 @@ void describe("PriorityQueue and LifoQueue", () => {
     const bad = new PriorityQueue<unknown>();
     bad.putNowait({});
     assert.throws(() => bad.putNowait({}), /cannot order/);
+    assert.deepEqual(bad.statistics().unfinishedTasks, 1, "a refused item is not counted");
+    assert.equal(bad.qsize(), 1);
   });
 
   void test("a getter waiting on an empty PriorityQueue gets the next item put", () =>
