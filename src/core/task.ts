@@ -182,6 +182,13 @@ export const globalRoot: ParentNode = { _firstChild: undefined };
 
 let nextTaskId = 1;
 
+/** `_flags` bits. SHIELDED (1) is shared with the constructor's flags. */
+const F_MUST_CANCEL = 4;
+const F_RETRIEVED = 8;
+
+/** Creation times are kept as small integers (no boxed double per task): ms since this module loaded. */
+const epoch = Date.now();
+
 const envDebug = process.env["TASKIO_DEBUG"] === "1" || process.env["TASKIO_DEBUG"] === "true";
 
 /** Options for {@link createTask}. */
@@ -201,6 +208,7 @@ export const PRECANCELLED = 2;
  * @internal
  */
 class TaskExtra<T> {
+  cancelRequests = 0;
   cancelReason: unknown = undefined;
   moreObservers: (TaskObserver | number)[] | undefined = undefined;
   promise: Promise<T> | undefined = undefined;
@@ -226,24 +234,19 @@ class TaskExtra<T> {
  * ```
  */
 export class Task<T> implements PromiseLike<T>, ParentNode {
-  /** @internal */ _name: string | undefined;
-  /** @internal */ readonly _id: number;
+  /** @internal The given name, or the task's number (named `Task-N` on demand). */ _name: string | number;
 
   /** @internal */ _state: State = PENDING;
   /** @internal */ _value: unknown = undefined;
   /** @internal */ _waiters: Waiter | undefined = undefined;
-  /** @internal */ _mustCancel = false;
-  /** @internal */ _cancelRequests = 0;
-  /** @internal */ _parent: Task<unknown> | undefined;
+  /** @internal SHIELDED | F_MUST_CANCEL | F_RETRIEVED */ _flags: number;
   /** @internal */ _node: ParentNode;
   /** @internal */ _firstChild: Task<unknown> | undefined = undefined;
   /** @internal */ _prevSibling: Task<unknown> | undefined = undefined;
   /** @internal */ _nextSibling: Task<unknown> | undefined = undefined;
   /** @internal */ _run: RunContext | undefined;
-  /** @internal */ _shielded: boolean;
   /** @internal */ _observer: TaskObserver | undefined = undefined;
   /** @internal */ _observerSlot = 0;
-  /** @internal */ _retrieved = false;
   /** @internal */ readonly _createdAt: number;
   /** @internal */ _x: TaskExtra<T> | undefined = undefined;
 
@@ -259,14 +262,12 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
     flags: number,
   ) {
     const run = runContext ?? parent?._run;
-    this._name = name;
-    this._id = nextTaskId++;
-    this._parent = parent;
+    this._name = name ?? nextTaskId++;
     this._run = run;
-    this._shielded = (flags & SHIELDED) !== 0;
+    this._flags = flags & SHIELDED;
     // Date.now() costs a fraction of performance.now() on Node 20, and a task's age needs no
     // more than millisecond resolution. A virtual clock is asked directly.
-    this._createdAt = run === undefined || run.clock === realClock ? Date.now() : run.clock.now();
+    this._createdAt = run === undefined || run.clock === realClock ? Date.now() - epoch : run.clock.now();
     if (run === undefined ? envDebug : run.debug) this._extra().creationStack = captureStack();
     const node: ParentNode = parent ?? run ?? globalRoot;
     this._node = node;
@@ -277,8 +278,8 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
     }
     node._firstChild = this;
     if ((flags & PRECANCELLED) !== 0) {
-      this._cancelRequests = 1;
-      this._mustCancel = true;
+      this._extra().cancelRequests = 1;
+      this._flags |= F_MUST_CANCEL;
     }
 
     try {
@@ -290,12 +291,35 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
 
   /** The task's name: `Task-N` unless one was given. May be reassigned. */
   get name(): string {
-    return this._name ?? `Task-${this._id}`;
+    const name = this._name;
+    return typeof name === "string" ? name : `Task-${name}`;
   }
 
   set name(value: string) {
     if (typeof value !== "string") throw new TypeError(`Expected 'name' to be a string: received ${typeof value}`);
     this._name = value;
+  }
+
+  /** @internal The parent task (the node the task hangs from, when that is a task). */
+  get _parent(): Task<unknown> | undefined {
+    const node = this._node;
+    return node instanceof Task ? node : undefined;
+  }
+
+  /** @internal */
+  get _cancelRequests(): number {
+    const extra = this._x;
+    return extra === undefined ? 0 : extra.cancelRequests;
+  }
+
+  /** @internal Whether somebody has looked at (or will look at) the outcome. */
+  get _retrieved(): boolean {
+    return (this._flags & F_RETRIEVED) !== 0;
+  }
+
+  set _retrieved(value: boolean) {
+    if (value) this._flags |= F_RETRIEVED;
+    else this._flags &= ~F_RETRIEVED;
   }
 
   /** @internal */
@@ -372,20 +396,20 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
    */
   cancel(reason?: unknown): boolean {
     if (this._state !== PENDING) return false;
-    this._cancelRequests++;
     const extra = this._extra();
+    extra.cancelRequests++;
     if (extra.cancelReason === undefined) extra.cancelReason = reason;
     // Children first, so a parent's cleanup never races its children's.
     let child = this._firstChild;
     while (child !== undefined) {
       const next = child._nextSibling;
-      if (!child._shielded) child.cancel(reason);
+      if ((child._flags & SHIELDED) === 0) child.cancel(reason);
       child = next;
     }
     const error = this._cancelError(reason);
     let waiter = this._waiters;
     if (waiter === undefined) {
-      this._mustCancel = true;
+      this._flags |= F_MUST_CANCEL;
     } else {
       this._waiters = undefined;
       while (waiter !== undefined) {
@@ -438,8 +462,8 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
    * is waiting to be delivered (and consumes it, as asyncio delivers one cancel once).
    */
   _enter(waiter: Waiter): void {
-    if (this._mustCancel) {
-      this._mustCancel = false;
+    if ((this._flags & F_MUST_CANCEL) !== 0) {
+      this._flags &= ~F_MUST_CANCEL;
       throw this._cancelError(this._x?.cancelReason);
     }
     waiter._task = this;
@@ -453,8 +477,8 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
 
   /** @internal Throws the pending cancellation, if any, without linking anything. */
   _checkpoint(): void {
-    if (this._mustCancel) {
-      this._mustCancel = false;
+    if ((this._flags & F_MUST_CANCEL) !== 0) {
+      this._flags &= ~F_MUST_CANCEL;
       throw this._cancelError(this._x?.cancelReason);
     }
   }
@@ -467,7 +491,7 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
     if (state === REJECTED && value instanceof CancelledError) state = CANCELLED;
     this._state = state;
     this._value = value;
-    this._mustCancel = false;
+    this._flags &= ~F_MUST_CANCEL;
     // Leave the tree; hand still-running children to our own parent so they stay reachable.
     const node = this._node;
     const prev = this._prevSibling;
@@ -481,7 +505,6 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
       this._firstChild = undefined;
       while (child !== undefined) {
         const following: Task<unknown> | undefined = child._nextSibling;
-        child._parent = this._parent;
         child._node = node;
         child._prevSibling = undefined;
         const head = node._firstChild;
@@ -538,7 +561,7 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
 
   /** @internal */
   _markRetrieved(): void {
-    this._retrieved = true;
+    this._flags |= F_RETRIEVED;
     const extra = this._x;
     const record = extra?.failRecord;
     if (record !== undefined && extra !== undefined) {
@@ -647,7 +670,7 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
   /** Milliseconds since the task was created, on its run's clock. */
   get age(): number {
     const run = this._run;
-    return (run === undefined || run.clock === realClock ? Date.now() : run.clock.now()) - this._createdAt;
+    return (run === undefined || run.clock === realClock ? Date.now() - epoch : run.clock.now()) - this._createdAt;
   }
 
   /** Where the task was created (debug mode only, else `undefined`). */
