@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   ClientTimeoutError,
+  ResponseTooLargeError,
   ChecksumMismatchError,
   ClientPayloadError,
   ClientResponseError,
@@ -215,6 +216,10 @@ void describe("download() fast path falls back to the session", () => {
         assert.equal(chunked.bytes, 5000);
         assert.deepEqual(readFileSync(join(dir, "chunked.bin")), DATA.subarray(0, 5000));
         assert.equal(session.active, 0);
+        await using capped = new ClientSession({ baseUrl: srv.url, maxResponseSize: 1000 });
+        await assert.rejects(download(capped, "/file", join(dir, "capped.bin")), ResponseTooLargeError);
+        assert.equal(existsSync(join(dir, "capped.bin")), false);
+        assert.equal(existsSync(join(dir, "capped.bin.part")), false);
       },
     );
   });

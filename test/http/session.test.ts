@@ -431,3 +431,44 @@ void describe("cancellation", () => {
     );
   });
 });
+
+void describe("more guarantees", () => {
+  void test("a cancelled content read loses no byte; limitPerHost caps connections; close() aborts what runs", async () => {
+    await withServer(
+      {
+        "/drip": async (_req, res) => {
+          res.writeHead(200, { "content-length": 10 });
+          res.write("hello");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          res.end("world");
+        },
+        "/hold": () => undefined,
+      },
+      async (srv) => {
+        await run(async () => {
+          await using session = new ClientSession({ baseUrl: srv.url, limitPerHost: 1 });
+          const resp = await session.get("/drip");
+          assert.equal((await resp.content.read(5)).toString(), "hello");
+          const reader = createTask(() => resp.content.read(5));
+          await new Promise((resolve) => setImmediate(resolve));
+          reader.cancel();
+          await assert.rejects(reader, CancelledError);
+          assert.equal((await resp.content.readExactly(5)).toString(), "world");
+          assert.ok(resp.content.atEof());
+
+          const first = session.get("/hold").catch((e: unknown) => e);
+          await srv.arrived("/hold");
+          const second = session.get("/hold").catch((e: unknown) => e);
+          // limitPerHost: 1 — the second request waits for the first's connection.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          assert.equal(srv.log.filter((l) => l === "GET /hold").length, 1);
+          assert.equal(srv.sockets.size, 1);
+          await session.close();
+          assert.ok((await first) instanceof Error);
+          assert.ok((await second) instanceof Error);
+          await srv.idle();
+        });
+      },
+    );
+  });
+});
