@@ -67,16 +67,22 @@ export class PriorityQueue<T> extends Queue<T> {
   protected override _put(item: T): void {
     const heap = this.#heap;
     const compare = this.#compare;
+    // Every comparison happens before the heap changes, so a compare that throws (items that
+    // cannot be ordered) leaves the queue as it was.
+    let target = heap.length;
+    while (target > 0) {
+      const parent = (target - 1) >> 1;
+      if (compare(item, heap[parent] as T) >= 0) break;
+      target = parent;
+    }
     let i = heap.length;
     heap.push(item);
-    while (i > 0) {
+    while (i > target) {
       const parent = (i - 1) >> 1;
-      const above = heap[parent] as T;
-      if (compare(item, above) >= 0) break;
-      heap[i] = above;
+      heap[i] = heap[parent] as T;
       i = parent;
     }
-    heap[i] = item;
+    heap[target] = item;
   }
 
   /** @internal */
