@@ -17,6 +17,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "2" },
     variant: { type: "string" },
     iterations: { type: "string" },
+    /** Comma-separated names of the variants to run (as printed), for quick A/B runs. */
+    only: { type: "string" },
   },
 });
 const tasks = Number(values.tasks);
@@ -123,8 +125,13 @@ if (values.variant !== undefined) {
   const common = ["--tasks", String(tasks), "--workers", String(workers), "--iterations", String(iterations)];
   const node = (name: string): Variant => ({ name: `taskio ${name}`, command: process.execPath, args: [self, "--variant", name, ...common] });
   const rounds = Number(values.rounds);
+  const only = values.only?.split(",");
+  const runBenchOnly = (variants: Variant[], options: Parameters<typeof runBench>[1]): void => {
+    const chosen = only === undefined ? variants : variants.filter((v) => only.some((name) => v.name.includes(name)));
+    if (chosen.length > 0) runBench(chosen, options);
+  };
   console.log(`cpuWork calibrated to ${iterations} iterations (about 1 ms on the main thread)`);
-  runBench(
+  runBenchOnly(
     [
       { ...node("inline"), name: "inline (main thread)" },
       node("thread"),
@@ -136,7 +143,7 @@ if (values.variant !== undefined) {
     ],
     { title: `${tasks} CPU-bound ~1 ms tasks on ${workers} workers`, unit: "ms", rounds, better: "lower", baseline: "piscina" },
   );
-  runBench(
+  runBenchOnly(
     [
       { ...node("thread-noop"), name: "taskio thread pool" },
       { ...node("process-noop"), name: "taskio process pool" },
@@ -144,7 +151,7 @@ if (values.variant !== undefined) {
     ],
     { title: `Per-item overhead: ${NOOPS} no-op items on ${workers} workers`, unit: "ms", rounds, better: "lower", baseline: "piscina" },
   );
-  runBench(
+  runBenchOnly(
     [
       { ...node("thread-startup"), name: "taskio thread pool" },
       { ...node("process-startup"), name: "taskio process pool" },

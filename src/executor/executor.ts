@@ -147,13 +147,19 @@ class Job extends Waiter {
   }
 }
 
+/**
+ * How many items a pipelined worker may hold: the one it runs and the ones sent ahead. Enough
+ * to cover the main thread being descheduled for a few items' time on a loaded machine.
+ */
+export const PIPELINE_DEPTH = 4;
+/** Claim cells per pipelined worker: one more than its items, so a free one always exists. */
+export const CLAIM_CELLS = PIPELINE_DEPTH + 1;
+
 class Slot {
   channel!: WorkerChannel;
-  /** The item the worker runs (or is about to). */
-  job: Job | undefined = undefined;
-  /** A second item, already sent, that the worker starts when `job` is done (pipelined only). */
-  next: Job | undefined = undefined;
-  lastCell = 0;
+  /** Its items in the order sent: `jobs[0]` runs (or is about to); the rest were sent ahead. */
+  readonly jobs: Job[] = [];
+  capacity = 1;
   refed = true;
   crash: unknown = undefined;
   retired = false;
@@ -386,6 +392,7 @@ export abstract class Executor implements AsyncDisposable {
       message: (message) => this.#onMessage(slot, message),
       exit: (code, error) => this.#onExit(slot, code, error),
     });
+    slot.capacity = slot.channel.pipelined ? PIPELINE_DEPTH : 1;
     return slot;
   }
 
@@ -427,31 +434,29 @@ export abstract class Executor implements AsyncDisposable {
     while (open.length > 0) {
       const slot = open.pop()!;
       slot.listed = false;
-      if (!slot.retired && slot.job !== undefined && slot.next === undefined && this.#slots.has(slot)) return slot;
+      const held = slot.jobs.length;
+      if (!slot.retired && held > 0 && held < slot.capacity && this.#slots.has(slot)) return slot;
     }
     return undefined;
   }
 
   #list(slot: Slot): void {
-    if (slot.listed || !slot.channel.pipelined) return;
+    if (slot.listed || slot.jobs.length >= slot.capacity) return;
     slot.listed = true;
     this.#open.push(slot);
   }
 
-  /** Hands `job` to `slot` (as its running item, or as its `next`). */
+  /** Hands `job` to `slot`: to run now, or sent ahead behind the items it holds. */
   #assign(slot: Slot, job: Job): void {
     job.state = RUNNING;
     job.slot = slot;
-    const head = slot.job;
-    if (head === undefined) {
-      slot.job = job;
-      this.#list(slot);
-    } else {
-      slot.next = job;
-    }
-    // The cell of a live, possibly unclaimed item is never reused while it may be claimed.
-    const cell = head === undefined ? slot.lastCell ^ 1 : head.cell ^ 1;
-    slot.lastCell = job.cell = cell;
+    const jobs = slot.jobs;
+    // A claim cell no live item of this worker uses (an item taken back may still wait in the
+    // worker's inbox: reusing its cell only makes sure it is skipped).
+    let cell = 0;
+    while (jobs.some((other) => other.cell === cell)) cell++;
+    job.cell = cell;
+    jobs.push(job);
     this.#running++;
     if (!slot.refed) {
       slot.refed = true;
@@ -461,15 +466,14 @@ export abstract class Executor implements AsyncDisposable {
       slot.channel.offer(cell, job.id);
       slot.channel.send([CALL, job.id, job.task.moduleUrl, job.task.name, job.args, cell], job.transfer);
     } catch (error) {
+      this.#unassign(slot, job);
       if (error instanceof WorkerGone) {
         // A child that is exiting: its exit event follows; the item waits for another worker.
-        this.#unassign(slot, job);
         this.#requeue(job);
         slot.retired = true;
         return;
       }
       // DataCloneError: the arguments cannot cross. Nothing reached the worker.
-      this.#unassign(slot, job);
       job.finish();
       job.reject(
         new TypeError(
@@ -478,16 +482,14 @@ export abstract class Executor implements AsyncDisposable {
         ),
       );
       this.#refill(slot);
+      return;
     }
+    this.#list(slot);
   }
 
   #unassign(slot: Slot, job: Job): void {
-    if (slot.job === job) {
-      slot.job = slot.next;
-      slot.next = undefined;
-    } else if (slot.next === job) {
-      slot.next = undefined;
-    }
+    const index = slot.jobs.indexOf(job);
+    if (index !== -1) slot.jobs.splice(index, 1);
     job.slot = undefined;
     this.#running--;
   }
@@ -495,7 +497,7 @@ export abstract class Executor implements AsyncDisposable {
   /** Gives `slot` queued work up to its capacity, or lets it idle (or retire, once closed). */
   #refill(slot: Slot): void {
     if (slot.retired) return;
-    if (slot.job === undefined) {
+    if (slot.jobs.length === 0) {
       const job = this.#dequeue() ?? this.#steal(slot);
       if (job === undefined) {
         if (this.#closed) {
@@ -510,27 +512,43 @@ export abstract class Executor implements AsyncDisposable {
         return;
       }
       this.#assign(slot, job);
-      if (slot.job === undefined) return;
     }
-    if (slot.next === undefined && slot.channel.pipelined) {
+    while (slot.jobs.length > 0 && slot.jobs.length < slot.capacity && !slot.retired) {
       const job = this.#dequeue();
-      if (job !== undefined) this.#assign(slot, job);
-      else this.#list(slot);
+      if (job === undefined) break;
+      this.#assign(slot, job);
     }
   }
 
-  /** An idle worker takes another worker's `next` if that one has not started it yet. */
+  /** An idle worker takes an item sent ahead to another worker, if that one has not started it. */
   #steal(thief: Slot): Job | undefined {
     for (const slot of this.#slots) {
-      const job = slot.next;
-      if (slot === thief || job === undefined) continue;
-      if (slot.channel.withdraw(job.cell, job.id)) {
-        this.#unassign(slot, job);
-        this.#list(slot);
-        return job;
+      if (slot === thief) continue;
+      const jobs = slot.jobs;
+      for (let i = jobs.length - 1; i >= 1; i--) {
+        const job = jobs[i]!;
+        if (slot.channel.withdraw(job.cell, job.id)) {
+          this.#unassign(slot, job);
+          this.#list(slot);
+          return job;
+        }
       }
     }
     return undefined;
+  }
+
+  /** Takes back the items sent ahead to `slot` that it has not started; returns them in order. */
+  #withdrawAhead(slot: Slot, fromIndex: number): Job[] {
+    const taken: Job[] = [];
+    const jobs = slot.jobs;
+    for (let i = jobs.length - 1; i >= fromIndex; i--) {
+      const job = jobs[i]!;
+      if (slot.channel.withdraw(job.cell, job.id)) {
+        this.#unassign(slot, job);
+        taken.unshift(job);
+      }
+    }
+    return taken;
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -538,8 +556,8 @@ export abstract class Executor implements AsyncDisposable {
       slot.crash = deserializeError(message[1]);
       return;
     }
-    const job = slot.job;
-    // Replies to items taken back (SKIP) or already settled are ignored.
+    const job = slot.jobs[0];
+    // The worker answers in order; replies to items taken back (SKIP) are ignored.
     if (job === undefined || job.id !== message[1]) return;
     this.#unassign(slot, job);
     if (message[0] === SKIP) {
@@ -560,9 +578,8 @@ export abstract class Executor implements AsyncDisposable {
     slot.retired = true;
     const index = this.#idle.indexOf(slot);
     if (index !== -1) this.#idle.splice(index, 1);
-    // `next` first, so that a requeued `job` ends up ahead of it.
-    for (const job of [slot.next, slot.job]) {
-      if (job === undefined) continue;
+    // Last first, so that requeued items keep their order at the head of the queue.
+    for (const job of slot.jobs.slice().reverse()) {
       this.#unassign(slot, job);
       if (job.state === ABORTING) {
         job.finish();
@@ -581,13 +598,23 @@ export abstract class Executor implements AsyncDisposable {
         );
       }
     }
+    this.#redistribute();
     // Replace the worker if there is work for it.
     while (this.#queued > 0 && this.#slots.size < this.#maxWorkers) {
       const fresh = this.#newSlot();
       this.#refill(fresh);
-      if (fresh.job === undefined) break;
+      if (fresh.jobs.length === 0) break;
     }
     this.#checkFinished();
+  }
+
+  /** Gives queued items to idle workers (after items were put back). */
+  #redistribute(): void {
+    while (this.#queued > 0) {
+      const idle = this.#idle.pop();
+      if (idle === undefined) break;
+      this.#refill(idle);
+    }
   }
 
   #cancel(job: Job, error: unknown): void {
@@ -615,16 +642,12 @@ export abstract class Executor implements AsyncDisposable {
     else job.timer = setTimeout(() => this.#abandon(slot), this.#grace);
   }
 
-  /** Terminates a worker whose cancelled item did not stop; its sent-ahead item runs elsewhere. */
+  /** Terminates a worker whose cancelled item did not stop; its items sent ahead run elsewhere. */
   #abandon(slot: Slot): void {
-    const next = slot.next;
-    if (next !== undefined && slot.channel.withdraw(next.cell, next.id)) {
-      this.#unassign(slot, next);
-      this.#requeue(next);
-      const idle = this.#idle.pop();
-      if (idle !== undefined) this.#refill(idle);
-    }
+    const taken = this.#withdrawAhead(slot, 0);
+    for (let i = taken.length - 1; i >= 0; i--) this.#requeue(taken[i]!);
     this.#kill(slot);
+    this.#redistribute();
   }
 
   #kill(slot: Slot): void {
@@ -645,9 +668,7 @@ export abstract class Executor implements AsyncDisposable {
       job.reject(error);
     }
     for (const slot of this.#slots) {
-      const job = slot.next;
-      if (job !== undefined && slot.channel.withdraw(job.cell, job.id)) {
-        this.#unassign(slot, job);
+      for (const job of this.#withdrawAhead(slot, 0)) {
         job.finish();
         job.reject(error);
       }
@@ -658,8 +679,8 @@ export abstract class Executor implements AsyncDisposable {
   #terminate(error: unknown): void {
     this.#dropQueue(error);
     for (const slot of [...this.#slots]) {
-      for (const job of [slot.job, slot.next]) {
-        if (job === undefined || job.state !== RUNNING) continue;
+      for (const job of slot.jobs) {
+        if (job.state !== RUNNING) continue;
         job.state = ABORTING;
         job.cancelError = error;
         job.leave();

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker, type ResourceLimits, type TransferListItem } from "node:worker_threads";
-import { Executor, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
+import { CLAIM_CELLS, Executor, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
 import { ABORT, type ToWorker } from "./_internal/protocol.js";
 
 /** Resolved from this module's own URL, so it works from an installed package too. */
@@ -17,8 +17,8 @@ export interface ThreadPoolExecutorOptions extends ExecutorOptions {
 class ThreadChannel implements WorkerChannel {
   readonly #worker: Worker;
   readonly pipelined = true;
-  /** `[0]`: the id of the running item to abort; `[1]`, `[2]`: claim cells (see the runner). */
-  readonly #flag = new Int32Array(new SharedArrayBuffer(12));
+  /** `[0]`: the id of the running item to abort; then the claim cells (see the runner). */
+  readonly #flag = new Int32Array(new SharedArrayBuffer(4 * (1 + CLAIM_CELLS)));
   #error: unknown = undefined;
 
   constructor(events: WorkerEvents, options: ThreadPoolExecutorOptions) {

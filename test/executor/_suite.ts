@@ -291,7 +291,7 @@ export function executorSuite(kind: Kind, make: MakePool): void {
           const ahead = createTask(() => runInExecutor(pool, tasks.add, 1, 1));
           const queued = createTask(() => runInExecutor(pool, tasks.add, 2, 2));
           await gate.started();
-          assert.deepEqual({ ...pool.statistics(), closed: undefined }, { maxWorkers: 1, workers: 1, idle: 0, running: 2, queued: 1, closed: undefined });
+          assert.deepEqual({ ...pool.statistics(), closed: undefined }, { maxWorkers: 1, workers: 1, idle: 0, running: 3, queued: 0, closed: undefined });
           ahead.cancel();
           // Rejected while the blocker still occupies the only thread: it never started.
           await rejectsCancelled(Promise.resolve(ahead));

@@ -26,7 +26,7 @@ export class Runner {
   readonly #post: Post;
   /**
    * Shared with the executor (threads only): `[0]` holds the id of the running item it
-   * cancelled; `[1]` and `[2]` are the claim cells of items sent ahead.
+   * cancelled; then one claim cell per item that may be sent ahead.
    */
   readonly #flag: Int32Array | undefined;
   #current: Item | undefined = undefined;
