@@ -4,6 +4,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { run } from "../src/index.js";
 import { ProcessPoolExecutor, ThreadPoolExecutor, runInExecutor, type Executor } from "../src/executor/index.js";
@@ -101,6 +103,21 @@ async function variant(name: string, iterations: number): Promise<number> {
       await pool.shutdown();
       return elapsed;
     }
+    case "constructor": {
+      const t = performance.now();
+      const pool = new ThreadPoolExecutor({ maxWorkers: workers });
+      const elapsed = performance.now() - t;
+      await pool.shutdown();
+      return elapsed;
+    }
+    case "bare-worker": {
+      const t = performance.now();
+      const worker = new Worker("require('node:worker_threads').parentPort.postMessage(0)", { eval: true });
+      await once(worker, "message");
+      const elapsed = performance.now() - t;
+      await worker.terminate();
+      return elapsed;
+    }
     case "piscina-startup": {
       const t = performance.now();
       const pool = new Piscina({ filename: tasksFile, name: "noopWork", minThreads: workers, maxThreads: workers });
@@ -156,6 +173,8 @@ if (values.variant !== undefined) {
       { ...node("thread-startup"), name: "taskio thread pool" },
       { ...node("process-startup"), name: "taskio process pool" },
       { ...node("piscina-startup"), name: "piscina" },
+      { ...node("bare-worker"), name: "a bare Worker (eval), to its first message" },
+      { ...node("constructor"), name: "taskio ThreadPoolExecutor constructor alone" },
       { name: "Python ProcessPoolExecutor", command: SYSTEM_PYTHON, args: [py, "process-startup", "1", String(workers)], ...skip },
     ],
     { title: `Pool start-up: constructor to the first result of a no-op task, ${workers} workers`, unit: "ms", rounds, better: "lower", baseline: "piscina" },
