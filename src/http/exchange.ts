@@ -215,9 +215,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #finish(): void {
     if (this.#state === DONE) return;
+    const wasBody = this.#state === BODY;
     this.#state = DONE;
     this.#clearTimers();
     this.#abort = undefined;
+    if (wasBody) this.plan.signal?.removeEventListener("abort", this.#onSignal);
     this.plan.onDone?.();
   }
 
@@ -284,8 +286,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.abort(this.#reason ?? new CancelledError(`The request was cancelled: ${this.label}`));
       return false;
     }
+    const signal = plan.signal;
+    if (signal !== undefined && this.#state === BODY) {
+      // As with fetch(), the caller's signal covers the body too (a listener only when given).
+      signal.addEventListener("abort", this.#onSignal);
+    }
     return true;
   }
+
+  #onSignal = (): void => {
+    const reason: unknown = this.plan.signal?.reason;
+    this.abort(reason instanceof Error ? reason : new CancelledError(`The request was aborted: ${this.label}`));
+  };
 
   #tooLarge(detail: string): ResponseTooLargeError {
     const limit = this.plan.maxResponseSize;

@@ -40,7 +40,7 @@ export interface RequestOptions {
   data?: RequestData;
   /** Timeouts for this request (a number is `total`), over the session's. */
   timeout?: number | ClientTimeout;
-  /** Aborting it aborts the request (the promise rejects with the signal's reason). */
+  /** Aborting it aborts the request, body included (the waiting call rejects with the signal's reason). */
   signal?: AbortSignal;
   /** Throw {@link ClientResponseError} on a status of 400 or more. @default the session's */
   raiseForStatus?: boolean;
