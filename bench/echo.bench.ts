@@ -2,7 +2,10 @@
 //
 // 1. Echo round trips: 32 connections, 1 KiB ping-pong, one common load client (a separate Node
 //    process, the same for every server) against: the taskio echo server (reader/writer as in the
-//    seed), a raw Node `net` echo server, Python asyncio streams (default loop) and uvloop streams.
+//    seed), a raw Node `net` echo server, Python asyncio streams (default loop) and uvloop streams;
+//    plus, to split taskio's cost, its reader/writer on a plain `net` server (no run(), no tasks).
+//    Besides round trips/s (which the shared load client caps), it reports each server's CPU time
+//    per round trip over the counting window (from /proc), which holds up under machine load.
 // 2. Line reading: 1,000,000 lines from a file, taskio `for await (line of reader)` vs Node's
 //    `readline`, each in its own process.
 //
@@ -17,7 +20,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { run } from "taskio";
-import { readerFromStream, startServer, type StreamReader, type StreamWriter } from "taskio/streams";
+import { readerFromStream, startServer, StreamWriter, type StreamReader } from "taskio/streams";
 
 const SYSTEM_PYTHON = "/usr/bin/python3";
 const self = fileURLToPath(import.meta.url);
@@ -46,6 +49,20 @@ async function serveTaskio(): Promise<void> {
     },
     { handleSigint: false },
   );
+}
+
+/** taskio's reader and writer on a plain `net` server: no run(), no tasks, no AsyncLocalStorage. */
+function servePlainStreams(): void {
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    handleEcho(readerFromStream(socket), new StreamWriter(socket)).catch(() => socket.destroy());
+  });
+  server.listen(0, "127.0.0.1", () => {
+    console.log(`READY ${(server.address() as { port: number }).port}`);
+  });
+  process.once("SIGTERM", () => {
+    server.close();
+    process.exit(0);
+  });
 }
 
 function serveRaw(): void {
@@ -219,6 +236,7 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
   const servers: Spec[] = [
     { name: "raw Node net", command: node, args: [self, "server", "raw"] },
     { name: "taskio streams", command: node, args: [self, "server", "taskio"] },
+    { name: "reader/writer only", command: node, args: [self, "server", "plain-streams"] },
     { name: "asyncio streams", command: SYSTEM_PYTHON, args: [pyServer, "asyncio"], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
     { name: "uvloop streams", command: SYSTEM_PYTHON, args: [pyServer, "uvloop"], ...(hasPython ? {} : { skip: "no /usr/bin/python3" }) },
   ];
@@ -240,7 +258,7 @@ async function echoBench(rounds: number, seconds: number, conns: number, size: n
         entry.serverUs.push(serverUs);
         results.set(spec.name, entry);
         console.log(
-          `  round ${round + 1} ${spec.name.padEnd(16)} ${Math.round(result.perSecond).toLocaleString("en-US").padStart(7)} round trips/s, ` +
+          `  round ${round + 1} ${spec.name.padEnd(18)} ${Math.round(result.perSecond).toLocaleString("en-US").padStart(7)} round trips/s, ` +
             `server ${serverUs.toFixed(1)} µs CPU per round trip (client CPU ${(result.clientCpu * 100).toFixed(0)}%)`,
         );
       } finally {
@@ -312,6 +330,7 @@ async function linesBench(rounds: number): Promise<void> {
 const mode = process.argv[2];
 if (mode === "server") {
   if (process.argv[3] === "raw") serveRaw();
+  else if (process.argv[3] === "plain-streams") servePlainStreams();
   else await serveTaskio();
 } else if (mode === "client") {
   const [port, conns, size, seconds] = process.argv.slice(3).map(Number);

@@ -279,7 +279,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #take(n: number): Buffer {
     const start = this.#start;
     const buf = this.#buf;
-    const out = buf.subarray(start, start + n);
+    // Taking a whole adopted chunk (the common case of a read that waited) allocates nothing.
+    const out = start === 0 && n === buf.length ? buf : buf.subarray(start, start + n);
     this.#scanned = 0;
     if (start + n === buf.length) {
       this.#buf = EMPTY;
