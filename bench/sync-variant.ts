@@ -136,15 +136,19 @@ const cpuMs = (): number => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
 };
+// Two warm-up iterations, then up to seven measured ones, within a time budget (p-queue takes
+// seconds per iteration here).
 const body = async (): Promise<void> => {
+  const started = performance.now();
   for (let i = 0; i < 9; i++) {
     const wall = performance.now();
     const cpu = cpuMs();
     await once();
-    if (i >= 2) {
+    if (i >= 2 || (i === 1 && performance.now() - started > 10_000)) {
       walls.push(performance.now() - wall);
       cpus.push(cpuMs() - cpu);
     }
+    if (walls.length > 0 && performance.now() - started > 20_000) break;
   }
 };
 if (inRun) await run(body);
