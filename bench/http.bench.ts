@@ -37,7 +37,8 @@ const { values } = parseArgs({
 
 // ----- the clients (child mode) ------------------------------------------------------------------
 
-async function gets(port: number, n: number, c: number, client: string): Promise<number> {
+/** Returns "req/s cpuµs-per-request" (CPU time of this process, user + system, during the run). */
+async function gets(port: number, n: number, c: number, client: string): Promise<string> {
   const url = `http://127.0.0.1:${port}/json`;
   let one: () => Promise<unknown>;
   let done: () => Promise<void> = () => Promise.resolve();
@@ -73,14 +74,16 @@ async function gets(port: number, n: number, c: number, client: string): Promise
   for (let i = 0; i < 200; i++) await one(); // warm-up
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: c }, async () => {
       while (next++ < n) await one();
     }),
   );
+  const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - started) / 1000;
   await done();
-  return n / seconds;
+  return `${n / seconds} ${(used.user + used.system) / n}`;
 }
 
 async function big(port: number, client: string, size: number, dest: string): Promise<number> {
@@ -144,22 +147,29 @@ async function driver(): Promise<void> {
     if (values.only === undefined || values.only === "gets") {
       const clients = ["taskio", "undici", "fetch", "node-http", "aiohttp", "aiohttp-uvloop"];
       const results = new Map<string, number[]>(clients.map((k) => [k, []]));
+      const cpus = new Map<string, number[]>(clients.map((k) => [k, []]));
       for (let r = 0; r < rounds; r++) {
         for (const client of clients) {
           const { out } = client.startsWith("aiohttp")
             ? timed(PY, ["-P", join(root, "bench", "py", "http.py"), "gets", String(server.port), String(n), String(c), ...(client === "aiohttp-uvloop" ? ["--uvloop"] : [])])
             : timed(process.execPath, [self, "--client", client, "--port", String(server.port), "--n", String(n), "--c", String(c)]);
-          results.get(client)?.push(Number(out));
+          const [rate, cpu] = out.split(" ");
+          results.get(client)?.push(Number(rate));
+          cpus.get(client)?.push(Number(cpu));
         }
       }
       const undici = median(results.get("undici") ?? []);
       const uv = median(results.get("aiohttp-uvloop") ?? []);
-      console.log(`\n${n} GETs of a small JSON body, concurrency ${c}, ${rounds} rounds (median req/s)`);
-      console.log("| client | req/s (median) | rounds | vs undici.request | vs aiohttp+uvloop |");
-      console.log("|---|---:|---|---:|---:|");
+      const undiciCpu = median(cpus.get("undici") ?? []);
+      console.log(`\n${n} GETs of a small JSON body, concurrency ${c}, ${rounds} rounds (median req/s; client CPU µs per request)`);
+      console.log("| client | req/s (median) | rounds | vs undici.request | vs aiohttp+uvloop | CPU µs/req (median) | CPU vs undici |");
+      console.log("|---|---:|---|---:|---:|---:|---:|");
       for (const [client, xs] of results) {
         const m = median(xs);
-        console.log(`| ${client} | ${Math.round(m)} | ${xs.map((x) => Math.round(x)).join(", ")} | ${(m / undici).toFixed(2)}× | ${(m / uv).toFixed(2)}× |`);
+        const cpu = median(cpus.get(client) ?? []);
+        console.log(
+          `| ${client} | ${Math.round(m)} | ${xs.map((x) => Math.round(x)).join(", ")} | ${(m / undici).toFixed(2)}× | ${(m / uv).toFixed(2)}× | ${cpu.toFixed(1)} | ${(cpu / undiciCpu).toFixed(2)}× |`,
+        );
       }
     }
     if (values.only === undefined || values.only === "download") {

@@ -1,7 +1,8 @@
 """aiohttp anchors for bench/http.bench.ts (run with Debian's /usr/bin/python3 -P: the file is
 named http.py, so -P keeps it from shadowing the standard library's http package).
 
-  http.py gets PORT N C [--uvloop]          N GETs of /json at concurrency C; prints req/s
+  http.py gets PORT N C [--uvloop]          N GETs of /json at concurrency C; prints req/s and
+                                             CPU microseconds per request
   http.py download PORT SIZE DEST [--uvloop] the seed's section-7 loop (iter_chunked(64 KiB) +
                                              aiofiles); prints MB/s
 """
@@ -13,7 +14,7 @@ import aiofiles
 import aiohttp
 
 
-async def gets(port: int, n: int, c: int) -> float:
+async def gets(port: int, n: int, c: int) -> str:
     url = f"http://127.0.0.1:{port}/json"
     connector = aiohttp.TCPConnector(limit=c)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -32,8 +33,10 @@ async def gets(port: int, n: int, c: int) -> float:
                 await one()
 
         started = time.perf_counter()
+        cpu = time.process_time()
         await asyncio.gather(*(worker() for _ in range(c)))
-        return n / (time.perf_counter() - started)
+        used = time.process_time() - cpu
+        return f"{n / (time.perf_counter() - started)} {used * 1e6 / n}"
 
 
 async def download(port: int, size: int, dest: str) -> float:
