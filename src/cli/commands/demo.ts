@@ -1,16 +1,22 @@
 import { parseArgs } from "node:util";
-import { run } from "../../index.js";
+import { isCancelled, run } from "../../index.js";
+import { elapsedSince, seconds } from "../demo/section.js";
 import { sections } from "../demo/sections.js";
+import { DemoWorld } from "../demo/servers.js";
 import { Timeline } from "../demo/timeline.js";
 import { CLIError, parseCount, type CliIO, type Command } from "../io.js";
 
 const usage = `Usage: taskio demo [--section N] [--json]
 
 Runs the seed tutorial's patterns live, one section after another, with evidence that each
-worked and a timeline of the tasks that ran side by side. Needs no network.
+worked and a timeline of the tasks that ran side by side. It starts its own servers on
+127.0.0.1 and works in a temporary folder: no network, nothing left behind.
+
+Sections:
+${sections.map((s) => `  ${String(s.id).padStart(2)}  ${s.title}`).join("\n")}
 
 Options:
-  --section N   run only section N (${sections.map((s) => s.id).join(", ")})
+  --section N   run only section N
   --json        print one JSON object per section instead of text
   -h, --help    show this help`;
 
@@ -41,27 +47,51 @@ export const command: Command = {
     }
     const json = values.json === true;
     const tty = io.stdout.isTTY === true;
-    await run(async () => {
-      for (const section of chosen) {
-        const timeline = new Timeline();
-        const lines: string[] = [];
-        if (!json) io.stdout.write(`\n== ${section.id}. ${section.title} ==\n`);
-        const started = performance.now();
-        const evidence = await section.run({
-          log: (line) => {
-            lines.push(line);
-            if (!json) io.stdout.write(`${line}\n`);
-          },
-          timeline,
-        });
-        const elapsedMs = Math.round(performance.now() - started);
-        if (json) {
-          io.stdout.write(`${JSON.stringify({ section: section.id, title: section.title, elapsedMs, output: lines, evidence })}\n`);
-        } else if (timeline.spans.length > 0) {
-          io.stdout.write(`timeline:\n${timeline.render({ unicode: tty, width: Math.min(60, (io.stdout.columns ?? 80) - 30) })}\n`);
+    const width = Math.max(20, Math.min(60, (io.stdout.columns ?? 80) - 34));
+    let failures = 0;
+    const tourStarted = performance.now();
+    await run(
+      async () => {
+        await using world = new DemoWorld();
+        for (const section of chosen) {
+          const timeline = new Timeline();
+          const lines: string[] = [];
+          if (!json) io.stdout.write(`\n== ${section.id}. ${section.title} ==\n`);
+          const started = performance.now();
+          let evidence: Record<string, unknown> | undefined;
+          let failure: string | undefined;
+          try {
+            evidence = await section.run({
+              log: (line) => {
+                lines.push(line);
+                if (!json) io.stdout.write(`${line}\n`);
+              },
+              timeline,
+              world,
+            });
+          } catch (error) {
+            if (isCancelled(error)) throw error;
+            failures++;
+            failure = error instanceof Error ? error.message : String(error);
+          }
+          const elapsedMs = elapsedSince(started);
+          if (json) {
+            const result = { section: section.id, title: section.title, ok: failure === undefined, elapsedMs, output: lines };
+            io.stdout.write(
+              `${JSON.stringify({ ...result, ...(failure === undefined ? { evidence } : { error: failure }), timeline: timeline.toJSON() })}\n`,
+            );
+            continue;
+          }
+          if (failure !== undefined) io.stdout.write(`section ${section.id} FAILED: ${failure}\n`);
+          if (timeline.spans.length > 0) io.stdout.write(`timeline:\n${timeline.render({ unicode: tty, width })}\n`);
         }
-      }
-    }, { handleSigint: true });
-    return 0;
+      },
+      { handleSigint: true, name: "demo" },
+    );
+    if (!json) {
+      const verdict = failures === 0 ? `all ${chosen.length} ran` : `${failures} of ${chosen.length} FAILED`;
+      io.stdout.write(`\ntour finished in ${seconds(elapsedSince(tourStarted))}: ${verdict}; servers closed, temporary folder removed\n`);
+    }
+    return failures === 0 ? 0 : 1;
   },
 };

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+
+const bin = fileURLToPath(new URL("../../src/cli/bin.js", import.meta.url));
+
+test("the real binary runs the whole tour: every section, exit code 0, nothing left in its temp folder", async () => {
+  // A private TMPDIR: whatever the tour creates there must be gone when it exits.
+  const tmp = mkdtempSync(join(tmpdir(), "taskio-demo-tour-"));
+  try {
+    const child = spawn(process.execPath, [bin, "demo"], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (out += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (err += text));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    assert.equal(code, 0, err + out);
+    assert.equal(err, "");
+    const headers = [...out.matchAll(/^== (\d+)\. .+ ==$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(headers, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert.equal(out.match(/^evidence: /gm)?.length !== undefined && out.match(/^evidence: /gm)!.length >= 13, true);
+    assert.doesNotMatch(out, /FAILED/);
+    assert.match(out, /timeline:\n {2}A \|#+\| 1\.\d\ds/, "ASCII timeline when piped");
+    const total = /tour finished in (\d+\.\d\d)s: all 13 ran/.exec(out);
+    assert.ok(total !== null, out.slice(-300));
+    assert.deepEqual(readdirSync(tmp), [], "temporary folder removed");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
