@@ -135,7 +135,12 @@ export class Server implements AsyncDisposable {
 
   /** @internal */
   _accept(socket: Socket, limit: number | undefined): void {
-    if (this.#closing) {
+    const owner = this.#owner;
+    let parent = owner;
+    while (parent !== undefined && parent.done()) parent = parent.parent;
+    // Closing, or the task that started the server and all its ancestors have finished (its
+    // run() is ending and will close this server): refuse rather than start an orphan handler.
+    if (this.#closing || (owner !== undefined && parent === undefined)) {
       socket.destroy();
       return;
     }
@@ -144,21 +149,16 @@ export class Server implements AsyncDisposable {
     const connection = wrapSocket(socket, limit);
     const record = new ConnectionRecord(this, connection);
     this.#records.add(record);
-    socket.once("close", () => {
-      record.socketClosed = true;
-      if (record.task === undefined || record.task.done()) this.#forget(record);
-    });
+    // A client that connected and reset at once may have closed already: then no 'close' comes.
+    if (socket.closed) record.socketClosed = true;
+    else {
+      socket.once("close", () => {
+        record.socketClosed = true;
+        if (record.task === undefined || record.task.done()) this.#forget(record);
+      });
+    }
     const peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : `#${this.#accepted}`;
     const handler = this.#handler;
-    const owner = this.#owner;
-    let parent = owner;
-    while (parent !== undefined && parent.done()) parent = parent.parent;
-    if (owner !== undefined && parent === undefined) {
-      // The task that started the server and all its ancestors have finished: its run() is
-      // ending and will close this server. Refuse rather than start an orphan handler.
-      socket.destroy();
-      return;
-    }
     const name = `${this.#name}[${peer}]`;
     const body = (): void | Promise<void> => handler(connection.reader, connection.writer);
     // The handler is a child of the owner's line, whatever async context the event fired in.

@@ -107,4 +107,30 @@ void describe("server reliability", () => {
       setExceptionHandler(previous);
     }
   });
+
+  void test("clients that connect and reset at once leave nothing behind; the server still closes", async () => {
+    const reports: ExceptionContext[] = [];
+    const previous = setExceptionHandler((context) => reports.push(context));
+    await withoutLeaks(() =>
+      run(async () => {
+        const server = await startServer(lineEcho, "127.0.0.1", 0);
+        const port = server.port!;
+        for (let i = 0; i < 50; i++) {
+          const socket = await rawConnect(port);
+          socket.on("error", () => {});
+          socket.resetAndDestroy();
+        }
+        await using good = await openConnection("127.0.0.1", port);
+        good.writer.write("still here\n");
+        assert.equal(str(await good.reader.readLine()), "still here\n");
+        await until(() => server.connectionCount === 1, "the reset connections gone");
+        good.close();
+        server.close();
+        await server.waitClosed();
+        assert.equal(server.connectionCount, 0);
+      }),
+    ).finally(() => setExceptionHandler(previous));
+    // A reset is the peer's doing: each handler that saw one reported a BrokenResourceError.
+    assert.ok(reports.every((report) => (report.error as Error).name === "BrokenResourceError"));
+  });
 });
