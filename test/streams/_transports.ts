@@ -7,26 +7,69 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cancellable } from "../../src/index.js";
 import {
+  Connection,
   openConnection,
   openUnixConnection,
   startServer,
   startUnixServer,
-  type Connection,
   type ConnectionHandler,
   type Server,
   type StartServerOptions,
 } from "../../src/streams/index.js";
-import type { StreamReader } from "../../src/streams/reader.js";
-import type { StreamWriter } from "../../src/streams/writer.js";
+import { readerFromStream, type StreamReader } from "../../src/streams/reader.js";
+import { StreamWriter } from "../../src/streams/writer.js";
+import { memorySocketPair } from "./_memory.js";
+
+/** A connected pair: the client's connection and the server side's reader and writer. */
+export interface Pair extends AsyncDisposable {
+  client: Connection;
+  peer: { reader: StreamReader; writer: StreamWriter };
+}
 
 export interface Transport {
   name: string;
-  /** Starts a server. */
-  serve(handler: ConnectionHandler, options?: StartServerOptions): Promise<Server>;
-  /** Connects to a server started by `serve`. */
-  connect(server: Server, options?: { limit?: number }): Promise<Connection>;
+  /** A connected pair; `options.limit` is the server side's reader limit. */
+  pair(options?: { limit?: number }): Promise<Pair>;
   /** True when the transport can send a reset (RST). */
   canReset: boolean;
+}
+
+interface SocketTransport {
+  serve(handler: ConnectionHandler, options?: StartServerOptions): Promise<Server>;
+  connect(server: Server): Promise<Connection>;
+}
+
+/** A pair over a real server: the server's handler hands its side over and lives until disposal. */
+async function serverPair(kind: SocketTransport, options?: { limit?: number }): Promise<Pair> {
+  const { server, next } = await acceptingServer(kind, options);
+  const client = await kind.connect(server);
+  const peer = await next();
+  return {
+    client,
+    peer,
+    async [Symbol.asyncDispose]() {
+      await client[Symbol.asyncDispose]();
+      peer.release();
+      server.close();
+      await server.waitClosed();
+    },
+  };
+}
+
+/** A pair over in-memory sockets: no server, no kernel, same reader and writer. */
+function memoryPair(options?: { limit?: number }): Promise<Pair> {
+  const [a, b] = memorySocketPair();
+  const client = new Connection(readerFromStream(a), new StreamWriter(a));
+  const peer = { reader: readerFromStream(b, options?.limit === undefined ? undefined : { limit: options.limit }), writer: new StreamWriter(b) };
+  return Promise.resolve({
+    client,
+    peer,
+    async [Symbol.asyncDispose]() {
+      await client[Symbol.asyncDispose]();
+      peer.writer.close();
+      await peer.writer.waitClosed();
+    },
+  });
 }
 
 let dir: string | undefined;
@@ -43,24 +86,25 @@ function socketPath(): string {
 
 const paths = new WeakMap<Server, string>();
 
+const tcp: SocketTransport = {
+  serve: (handler, options) => startServer(handler, "127.0.0.1", 0, options),
+  connect: (server) => openConnection("127.0.0.1", server.port!),
+};
+
+const unix: SocketTransport = {
+  serve: async (handler, options) => {
+    const path = socketPath();
+    const server = await startUnixServer(handler, path, options);
+    paths.set(server, path);
+    return server;
+  },
+  connect: (server) => openUnixConnection(paths.get(server)!),
+};
+
 export const transports: Transport[] = [
-  {
-    name: "TCP 127.0.0.1",
-    serve: (handler, options) => startServer(handler, "127.0.0.1", 0, options),
-    connect: (server, options) => openConnection("127.0.0.1", server.port!, options),
-    canReset: true,
-  },
-  {
-    name: "Unix socket",
-    serve: async (handler, options) => {
-      const path = socketPath();
-      const server = await startUnixServer(handler, path, options);
-      paths.set(server, path);
-      return server;
-    },
-    connect: (server, options) => openUnixConnection(paths.get(server)!, options),
-    canReset: false,
-  },
+  { name: "TCP 127.0.0.1", pair: (options) => serverPair(tcp, options), canReset: true },
+  { name: "Unix socket", pair: (options) => serverPair(unix, options), canReset: false },
+  { name: "in-memory socket pair", pair: memoryPair, canReset: false },
 ];
 
 /** A server-side connection handed to the test through a promise, with the handler kept alive until `release`. */
@@ -74,8 +118,8 @@ export interface Accepted {
  * Starts a server whose handler hands each connection to the test and stays alive until the
  * test releases it. Returns the server and a function that waits for the next connection.
  */
-export async function acceptingServer(
-  transport: Transport,
+async function acceptingServer(
+  transport: SocketTransport,
   options?: StartServerOptions,
 ): Promise<{ server: Server; next: () => Promise<Accepted> }> {
   const ready: Accepted[] = [];

@@ -1,6 +1,6 @@
 /**
- * One conformance suite for StreamReader/StreamWriter behaviour, run over real TCP on 127.0.0.1
- * and over Unix-domain sockets.
+ * One conformance suite for StreamReader/StreamWriter behaviour, run over real TCP on 127.0.0.1,
+ * over Unix-domain sockets, and over an in-memory socket pair.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -15,7 +15,7 @@ import {
   sleep,
 } from "../../src/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
-import { acceptingServer, transports, until } from "./_transports.js";
+import { transports, until } from "./_transports.js";
 
 const str = (data: Uint8Array): string => Buffer.from(data).toString();
 
@@ -24,9 +24,8 @@ for (const transport of transports) {
     void test("read(n) returns what is there without waiting for n bytes, and '' at EOF", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           peer.writer.write("hello");
           assert.equal(str(await client.reader.read(1024)), "hello");
           peer.writer.write("abcdefgh");
@@ -36,9 +35,6 @@ for (const transport of transports) {
           peer.writer.close();
           assert.equal((await client.reader.read(1024)).length, 0);
           assert.equal(client.reader.atEof(), true);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -46,9 +42,8 @@ for (const transport of transports) {
     void test("readExactly at EOF raises IncompleteReadError with the partial bytes", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           peer.writer.write("1234567");
           peer.writer.close();
           assert.equal(str(await client.reader.readExactly(4)), "1234");
@@ -59,9 +54,6 @@ for (const transport of transports) {
             return true;
           });
           assert.equal((await client.reader.readExactly(0)).length, 0);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -69,9 +61,8 @@ for (const transport of transports) {
     void test("a line split across packets is read whole", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           const line = createTask(() => peer.reader.readLine());
           for (const piece of ["hel", "lo wo", "rld\nsec", "ond\n"]) {
             const before = peer.reader.buffered;
@@ -82,9 +73,6 @@ for (const transport of transports) {
           }
           assert.equal(str(await line), "hello world\n");
           assert.equal(str(await peer.reader.readLine()), "second\n");
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -92,9 +80,8 @@ for (const transport of transports) {
     void test("lines and readUntil over the stream; async iteration ends at EOF", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           client.writer.writeLines(["a\n", "b\n", "HEAD\r\n\r\nc"]);
           client.writer.writeEof();
           assert.equal(str(await peer.reader.readLine()), "a\n");
@@ -103,9 +90,6 @@ for (const transport of transports) {
           const rest: string[] = [];
           for await (const line of peer.reader) rest.push(str(line));
           assert.deepEqual(rest, ["c"]);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -113,9 +97,8 @@ for (const transport of transports) {
     void test("the limit: an overlong line is LimitOverrunError, not unbounded memory", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport, { limit: 1024 });
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair({ limit: 1024 });
+          const { client, peer } = pair;
           const long = "x".repeat(10_000);
           client.writer.write(`${long}\nshort\n`);
           await assert.rejects(peer.reader.readLine(), (error: unknown) => {
@@ -135,9 +118,6 @@ for (const transport of transports) {
           }
           assert.equal(line, "short\n");
           assert.ok(peer.reader.buffered <= 3 * 1024);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -145,9 +125,8 @@ for (const transport of transports) {
     void test("writeEof half-closes: the peer sees EOF and can still answer", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           assert.equal(client.writer.canWriteEof(), true);
           client.writer.write("request");
           client.writer.writeEof();
@@ -158,9 +137,6 @@ for (const transport of transports) {
           await peer.writer.drain();
           peer.writer.close();
           assert.equal(str(await client.reader.read()), "response");
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -169,9 +145,8 @@ for (const transport of transports) {
       await withoutLeaks(() =>
         run(async () => {
           const limit = 16 * 1024;
-          const { server, next } = await acceptingServer(transport, { limit });
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair({ limit });
+          const { client, peer } = pair;
           const chunk = Buffer.alloc(64 * 1024, 120);
           const total = 16 * 1024 * 1024;
           let waited = 0;
@@ -198,9 +173,6 @@ for (const transport of transports) {
           await sender;
           assert.equal(received, total);
           assert.ok(maxBuffered <= 2 * limit + 256 * 1024, `max buffered ${maxBuffered}`);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -208,9 +180,8 @@ for (const transport of transports) {
     void test("cancelling a read over the socket loses no bytes", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           const reading = createTask(() => client.reader.readExactly(10));
           peer.writer.write("12345");
           await until(() => client.reader.buffered === 5, "5 bytes");
@@ -218,9 +189,6 @@ for (const transport of transports) {
           await assert.rejects(reading, CancelledError);
           peer.writer.write("67890");
           assert.equal(str(await client.reader.readExactly(10)), "1234567890");
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
@@ -228,9 +196,8 @@ for (const transport of transports) {
     void test("a peer that goes away: reads see the reset or EOF, drain rejects", async () => {
       await withoutLeaks(() =>
         run(async () => {
-          const { server, next } = await acceptingServer(transport);
-          await using client = await transport.connect(server);
-          const peer = await next();
+          await using pair = await transport.pair();
+          const { client, peer } = pair;
           peer.writer.write("partial");
           await until(() => client.reader.buffered === 7, "7 bytes");
           peer.writer.abort();
@@ -254,9 +221,6 @@ for (const transport of transports) {
               await sleep(0);
             }
           }, BrokenResourceError);
-          peer.release();
-          server.close();
-          await server.waitClosed();
         }),
       );
     });
