@@ -12,17 +12,16 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, writev, close as closeFd, open as openFd, type PathLike } from "node:fs";
+import { close as closeFd, open as openFd, type PathLike } from "node:fs";
 import { rename, stat, unlink } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
-import { CancelledError, ChecksumMismatchError, ClientPayloadError } from "../errors.js";
-import { suspend, type Suspension } from "../core/suspend.js";
-import { cancellable } from "../core/shield.js";
-import { getClock } from "../core/task.js";
-import type { BodySink } from "./exchange.js";
-import { rawGet, type RawResponse, type SinkSource } from "./raw-get.js";
-import type { ClientResponse } from "./response.js";
+import { ClientPayloadError } from "../errors.js";
+import { hashFile, mismatch, parseChecksum, verify, type Checksum } from "./checksum.js";
+import { openSource } from "./download-source.js";
+import { FileSink } from "./file-sink.js";
 import type { ClientSession, RequestOptions } from "./session.js";
+
+export type { Checksum } from "./checksum.js";
 
 /** What `onProgress` is told, after each write to disk. */
 export interface DownloadProgress {
@@ -37,9 +36,6 @@ export interface DownloadProgress {
   /** Where a resumed download started (0 otherwise). */
   readonly resumedFrom: number;
 }
-
-/** A checksum to verify: `"sha256:<hex>"` or `{ algorithm: "sha256", digest: "<hex>" }`. */
-export type Checksum = string | { algorithm: string; digest: string };
 
 /** Options of {@link download}: those of a request, plus the download's own. */
 export interface DownloadOptions extends Omit<RequestOptions, "json" | "data"> {
@@ -123,13 +119,13 @@ export async function download(
   const part = `${path}.part`;
   let existing = resume ? await sizeOf(part) : 0;
 
-  let source = await open(session, url, withRange(request, existing), fastPath);
+  let source = await openSource(session, url, withRange(request, existing), fastPath);
   if (source.status === 416 && existing > 0) {
     const total = totalOf(source.header("content-range"));
     source.release();
     if (total !== existing) {
       existing = 0;
-      source = await open(session, url, request, fastPath);
+      source = await openSource(session, url, request, fastPath);
     } else {
       // The partial file is already complete: verify it and give it its name.
       const digest = expected === undefined ? undefined : await verify(part, expected, undefined, url);
@@ -206,151 +202,6 @@ export async function download(
   };
 }
 
-/**
- * The bounded path from undici to the file: chunks queue up while a write runs, and each write
- * takes everything queued in one `writev`.
- */
-class FileSink implements BodySink {
-  position: number;
-  #fd: number;
-  #queue: Buffer[] = [];
-  #queued = 0;
-  #writing = false;
-  #ended = false;
-  #error: unknown = undefined;
-  #highWaterMark: number;
-  #source: SinkSource;
-  #hash: Hash | undefined;
-  #progress: () => void;
-  #waiter: Suspension<void> | undefined = undefined;
-  #attached = false;
-  #idle: (() => void) | undefined = undefined;
-
-  constructor(fd: number, position: number, hwm: number, source: SinkSource, hash: Hash | undefined, progress: () => void) {
-    this.#fd = fd;
-    this.position = position;
-    this.#highWaterMark = hwm;
-    this.#source = source;
-    this.#hash = hash;
-    this.#progress = progress;
-  }
-
-  /** Starts waiting for the end; returns the promise that settles when all is on disk. */
-  attach(signal: AbortSignal | undefined): Promise<void> {
-    const s = suspend<void>(`download to file (fd ${this.#fd})`, this.#abandon, signal);
-    this.#waiter = s;
-    this.#attached = true;
-    this.#check();
-    return s.promise;
-  }
-
-  #abandon = (): void => {
-    this.#waiter = undefined;
-    this.#error ??= new CancelledError("The download was cancelled");
-    this.#queue = [];
-    this.#queued = 0;
-    this.#source.abort(new CancelledError(`The download was cancelled: ${this.#source.label}`));
-  };
-
-  write(chunk: Buffer): boolean {
-    if (this.#error !== undefined) return true;
-    this.#queue.push(chunk);
-    this.#queued += chunk.length;
-    if (!this.#writing) this.#flush();
-    return this.#queued < this.#highWaterMark;
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#check();
-  }
-
-  fail(error: unknown): void {
-    this.#error ??= error;
-    this.#queue = [];
-    this.#queued = 0;
-    this.#check();
-  }
-
-  #flush(): void {
-    const chunks = this.#queue;
-    const bytes = this.#queued;
-    this.#queue = [];
-    this.#queued = 0;
-    this.#writing = true;
-    const hash = this.#hash;
-    if (hash !== undefined) for (const chunk of chunks) hash.update(chunk);
-    this.#writeAll(chunks, bytes, chunks);
-  }
-
-  #writeAll(chunks: Buffer[], bytes: number, batch: Buffer[]): void {
-    writev(this.#fd, chunks, this.position, (error, written) => {
-      if (error !== null) {
-        this.#writing = false;
-        this.#error ??= error;
-        this.#source.abort(error);
-        this.#check();
-        return;
-      }
-      this.position += written;
-      if (written < bytes) {
-        // A short write: send the rest, from where it stopped.
-        this.#writeAll(rest(chunks, written), bytes - written, batch);
-        return;
-      }
-      this.#writing = false;
-      const recycle = this.#source.recycle;
-      if (recycle !== undefined) for (const chunk of batch) recycle.call(this.#source, chunk);
-      if (this.#error === undefined) this.#progress();
-      if (this.#queued > 0 && this.#error === undefined) this.#flush();
-      else this.#check();
-      if (this.#queued < this.#highWaterMark) this.#source.resume();
-    });
-  }
-
-  /** Settles the download when nothing is left to write. */
-  #check(): void {
-    if (this.#writing) return;
-    const idle = this.#idle;
-    if (idle !== undefined) {
-      this.#idle = undefined;
-      idle();
-    }
-    if (!this.#attached) return;
-    const waiter = this.#waiter;
-    if (waiter === undefined) return;
-    if (this.#error !== undefined) {
-      this.#waiter = undefined;
-      waiter.fail(this.#error);
-    } else if (this.#ended && this.#queued === 0) {
-      this.#waiter = undefined;
-      waiter.resume();
-    }
-  }
-
-  /** Resolves when no write is running (so the file can be closed). */
-  idle(): Promise<void> {
-    if (!this.#writing) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#idle = resolve;
-    });
-  }
-}
-
-function rest(chunks: Buffer[], written: number): Buffer[] {
-  let skip = written;
-  const out: Buffer[] = [];
-  for (const chunk of chunks) {
-    if (skip >= chunk.length) {
-      skip -= chunk.length;
-      continue;
-    }
-    out.push(skip > 0 ? chunk.subarray(skip) : chunk);
-    skip = 0;
-  }
-  return out;
-}
-
 function withRange(request: RequestOptions, from: number): RequestOptions {
   if (from <= 0) return request;
   const headers: Record<string, string> = {};
@@ -371,70 +222,6 @@ function rangeStart(contentRange: string | undefined): number | undefined {
 function totalOf(contentRange: string | undefined): number | undefined {
   const match = /\/(\d+)\s*$/.exec(contentRange ?? "");
   return match === null ? undefined : Number(match[1]);
-}
-
-function parseChecksum(checksum: Checksum): { algorithm: string; digest: string } {
-  let algorithm: string;
-  let digest: string;
-  if (typeof checksum === "string") {
-    const index = checksum.indexOf(":");
-    if (index <= 0) {
-      throw new TypeError(`Expected 'checksum' to look like "sha256:<hex>": received ${JSON.stringify(checksum)}`);
-    }
-    algorithm = checksum.slice(0, index);
-    digest = checksum.slice(index + 1);
-  } else if (typeof checksum === "object" && checksum !== null) {
-    algorithm = checksum.algorithm;
-    digest = checksum.digest;
-  } else {
-    throw new TypeError(`Expected 'checksum' to be a string or { algorithm, digest }: received ${typeof checksum}`);
-  }
-  algorithm = algorithm.toLowerCase();
-  try {
-    createHash(algorithm);
-  } catch {
-    throw new TypeError(`Expected 'checksum' to name a hash algorithm such as sha256: received ${JSON.stringify(algorithm)}`);
-  }
-  if (!/^[0-9a-fA-F]+$/.test(digest)) {
-    throw new TypeError(`Expected the checksum digest to be hexadecimal: received ${JSON.stringify(digest)}`);
-  }
-  return { algorithm, digest: digest.toLowerCase() };
-}
-
-function mismatch(expected: { algorithm: string; digest: string }, actual: string, url: string): ChecksumMismatchError {
-  return new ChecksumMismatchError(
-    `The downloaded file's ${expected.algorithm} differs: expected ${expected.digest}, got ${actual}: GET ${url}`,
-    { expected: expected.digest, actual, method: "GET", url },
-  );
-}
-
-async function verify(
-  file: string,
-  expected: { algorithm: string; digest: string },
-  hash: Hash | undefined,
-  url: string | URL,
-): Promise<string> {
-  const h = hash ?? createHash(expected.algorithm);
-  await hashFile(file, h);
-  const digest = h.digest("hex");
-  if (digest !== expected.digest) {
-    await removeQuietly(file);
-    throw mismatch(expected, digest, String(url));
-  }
-  return digest;
-}
-
-async function hashFile(file: string, hash: Hash): Promise<void> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  try {
-    await cancellable(
-      (async () => {
-        for await (const chunk of stream) hash.update(chunk as Buffer);
-      })(),
-    );
-  } finally {
-    stream.destroy();
-  }
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -459,64 +246,4 @@ async function removeQuietly(file: string): Promise<void> {
   } catch {
     // Already gone.
   }
-}
-
-/** Where the body comes from: a session response, or the fast path's own socket. */
-interface Source {
-  readonly status: number;
-  readonly url: string;
-  readonly contentLength: number | undefined;
-  readonly sinkSource: SinkSource;
-  header(name: string): string | undefined;
-  raiseForStatus(): void;
-  release(): void;
-  /** Streams the body into `sink`; resolves when all of it is on disk. */
-  start(sink: FileSink, signal: AbortSignal | undefined): Promise<void>;
-}
-
-async function open(session: ClientSession, url: string | URL, request: RequestOptions, fastPath: boolean): Promise<Source> {
-  const plan = fastPath ? session._rawPlan(url, request) : undefined;
-  if (plan !== undefined) {
-    const raw = await rawGet(plan, getClock(), request.signal);
-    if (raw !== undefined) return rawSource(raw);
-  }
-  return responseSource(await session.get(url, request));
-}
-
-function rawSource(raw: RawResponse): Source {
-  return {
-    status: raw.status,
-    url: raw.url,
-    contentLength: raw.contentLength,
-    sinkSource: raw,
-    header: (name) => raw.header(name),
-    raiseForStatus: () => undefined,
-    release: () => raw.release(),
-    start: (sink, signal) => {
-      const finished = sink.attach(signal);
-      raw.start(sink);
-      return finished;
-    },
-  };
-}
-
-function responseSource(response: ClientResponse): Source {
-  const exchange = response._exchange;
-  return {
-    status: response.status,
-    url: response.url,
-    contentLength: response.contentLength,
-    sinkSource: exchange,
-    header: (name) => response._header(name),
-    raiseForStatus: () => response.raiseForStatus(),
-    release: () => response.release(),
-    start: async (sink, signal) => {
-      // What the reader already holds goes first (reading it may let undici deliver more, so loop).
-      const content = response.content;
-      while (content.buffered > 0) sink.write(await content.read(content.buffered));
-      const finished = sink.attach(signal);
-      exchange.setSink(sink);
-      await finished;
-    },
-  };
 }

@@ -12,13 +12,20 @@ import { suspend, type Suspension } from "../core/suspend.js";
 import { retry, type RetryOptions } from "../retry.js";
 import { Exchange, type ExchangePlan } from "./exchange.js";
 import { prepareBody, type PreparedBody, type RequestData } from "./request-body.js";
+import {
+  appendParams,
+  mergeTimeout,
+  stripCredentials,
+  validateMethod,
+  withoutBodyHeaders,
+  type Timeouts,
+} from "./request-helpers.js";
 import type { ClientResponse } from "./response.js";
 import {
   retryAfterMs,
   resolveRetry,
   RetryableStatusError,
   validateSessionOptions,
-  validateTimeout,
   type ClientSessionOptions,
   type ClientTimeout,
   type HttpRetryOptions,
@@ -52,13 +59,11 @@ export interface RequestOptions {
   maxRedirects?: number;
 }
 
-const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];
-
 /** @internal See `ClientSession._rawPlan`. */
 export interface RawPlan {
   url: URL;
   headers: Record<string, string>;
-  timeout: { total: number; connect: number | undefined; sockRead: number | undefined };
+  timeout: Timeouts;
   maxResponseSize: number;
   acquire(signal: AbortSignal | undefined): Promise<void> | undefined;
   release(): void;
@@ -447,50 +452,4 @@ export class ClientSession {
   toString(): string {
     return `<ClientSession ${this.#closed ? "closed" : "open"}, active ${this.#active}>`;
   }
-}
-
-function validateMethod(method: string): string {
-  if (typeof method !== "string" || !/^[A-Za-z]+$/.test(method)) {
-    throw new TypeError(`Expected 'method' to be an HTTP method such as "GET": received ${JSON.stringify(method)}`);
-  }
-  return method.toUpperCase();
-}
-
-function appendParams(url: URL, params: NonNullable<RequestOptions["params"]>): void {
-  if (params instanceof URLSearchParams) {
-    for (const [k, v] of params) url.searchParams.append(k, v);
-    return;
-  }
-  for (const [key, value] of Object.entries(params)) {
-    if (Array.isArray(value)) for (const v of value as readonly unknown[]) url.searchParams.append(key, String(v));
-    else url.searchParams.append(key, String(value));
-  }
-}
-
-interface Timeouts {
-  total: number;
-  connect: number | undefined;
-  sockRead: number | undefined;
-}
-
-function mergeTimeout(base: Timeouts, extra: RequestOptions["timeout"]): Timeouts {
-  const out = { total: base.total, connect: base.connect, sockRead: base.sockRead };
-  if (extra === undefined) return out;
-  const t = validateTimeout(extra, "timeout");
-  if (t.total !== undefined) out.total = t.total;
-  if (t.connect !== undefined) out.connect = t.connect;
-  if (t.sockRead !== undefined) out.sockRead = t.sockRead;
-  return out;
-}
-
-function stripCredentials(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (!SENSITIVE.includes(k)) out[k] = v;
-  return out;
-}
-
-function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (k !== "content-type" && k !== "content-length") out[k] = v;
-  return out;
 }
