@@ -32,3 +32,32 @@ test("the real binary runs the whole tour: every section, exit code 0, nothing l
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test("Ctrl-C in the middle of the tour stops it cleanly: exit code 130, temp folder removed", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "taskio-demo-sigint-"));
+  try {
+    const child = spawn(process.execPath, [bin, "demo"], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let sent = false;
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      out += text;
+      // Section 5 has worker threads blocked in Atomics.wait: the hardest place to stop.
+      if (!sent && out.includes("== 5. ")) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (err += text));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once("close", (c, s) => resolve([c, s])),
+    );
+    assert.equal(sent, true, out);
+    assert.deepEqual([code, signal], [130, null], err);
+    assert.match(err, /^taskio: demo interrupted in section 5; stopping its tasks and servers\n$/);
+    assert.doesNotMatch(out, /== 6\. /);
+    assert.deepEqual(readdirSync(tmp), [], "temporary folder removed");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -70,7 +70,11 @@ export const command: Command = {
               world,
             });
           } catch (error) {
-            if (isCancelled(error)) throw error;
+            // Ctrl-C: run() cancels the tour, closes the world on the way out, then exits with 130.
+            if (isCancelled(error)) {
+              io.stderr.write(`taskio: demo interrupted in section ${section.id}; stopping its tasks and servers\n`);
+              throw error;
+            }
             failures++;
             failure = error instanceof Error ? error.message : String(error);
           }
