@@ -4,7 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -68,16 +68,46 @@ export function cleanupHandshakes(): void {
 /** The worker's identity: the thread id for threads, the pid for processes. */
 async function identity(pool: Executor, kind: Kind): Promise<number> {
   const who = await runInExecutor(pool, tasks.whoAmI);
+  seenPids.add(who.pid);
   return kind === "thread" ? who.threadId : who.pid;
 }
 
-/** Runs `body` with a fresh pool, shuts it down, and checks nothing leaked. */
+/** The OS threads of this process (worker threads included). */
+function osThreads(): number {
+  const match = /^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** Asserts, by polling, that the process is back to `before` OS threads or fewer. */
+async function noLeakedThreads(before: number): Promise<void> {
+  let now = osThreads();
+  for (let attempt = 0; attempt < 100 && now > before; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    now = osThreads();
+  }
+  assert.ok(now <= before, `OS threads leaked: ${before} -> ${now}`);
+}
+
+/** Asserts that none of `pids` is alive any more (child processes were reaped). */
+function noLivePids(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, `child process ${pid} is still alive`);
+  }
+}
+
+/**
+ * Runs `body` with a fresh pool, shuts it down, and checks nothing leaked: no active handle or
+ * task (withoutLeaks), no worker thread (the OS thread count) and no child process (every pid
+ * seen by whoAmI is gone).
+ */
 async function withPool(
   make: MakePool,
   options: { maxWorkers?: number; cancelGracePeriod?: number },
   body: (pool: Executor) => Promise<void>,
 ): Promise<void> {
   await withoutLeaks(async () => {
+    const threadsBefore = osThreads();
+    seenPids.clear();
     const pool = make(options);
     try {
       await body(pool);
@@ -85,8 +115,12 @@ async function withPool(
       await pool.shutdown();
     }
     assert.equal(pool.statistics().workers, 0);
+    await noLeakedThreads(threadsBefore);
+    noLivePids([...seenPids].filter((pid) => pid !== process.pid));
   });
 }
+
+const seenPids = new Set<number>();
 
 async function rejectsCancelled(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: unknown) => isCancelled(error));
