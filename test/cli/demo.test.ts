@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import { runMain } from "../../src/cli/main.js";
 import { Timeline } from "../../src/cli/demo/timeline.js";
 import { FLAKY_PAGE } from "../../src/cli/demo/servers.js";
+import { pyRepr } from "../../src/cli/demo/section.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
 import { fakeIO } from "./_io.js";
 
@@ -185,6 +186,15 @@ describe("taskio demo output", () => {
       ].join("\n"),
     );
     assert.equal(new Timeline().render(), "");
+    const quick = new Timeline();
+    quick.spans.push({ name: "q", start: 0, active: undefined, end: 12.34, failed: false });
+    assert.match(quick.render({ unicode: true }), /^ {2}q \|█{50}\| 12\.3ms\n/);
+  });
+
+  test("results print as Python prints them", () => {
+    assert.equal(pyRepr([["A", 1.5], ["B", 1]]), "[('A', 1.5), ('B', 1)]");
+    assert.equal(pyRepr(["slept 1s", "it's"]), "['slept 1s', 'it\\'s']");
+    assert.equal(pyRepr([[1]]), "[(1,)]");
   });
 
   test("--section must name a section", async () => {

@@ -28,3 +28,14 @@ export const mebibytes = (bytes: number): string => `${(bytes / 1024 / 1024).toF
 
 /** Milliseconds since `since` (a `performance.now()` reading), rounded. */
 export const elapsedSince = (since: number): number => Math.round(performance.now() - since);
+
+/** A value as Python's repr would print it: tuples for arrays, single-quoted strings. */
+export function pyRepr(value: unknown, tuple = false): string {
+  if (typeof value === "string") return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => pyRepr(item, true));
+    if (!tuple) return `[${items.join(", ")}]`;
+    return items.length === 1 ? `(${items[0]!},)` : `(${items.join(", ")})`;
+  }
+  return String(value);
+}

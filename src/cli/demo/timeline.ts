@@ -30,6 +30,11 @@ export interface RenderOptions {
   unicode?: boolean;
 }
 
+/** A duration for the chart: seconds with two decimals, or milliseconds below a tenth of a second. */
+export function formatDuration(ms: number): string {
+  return ms >= 100 ? `${(ms / 1000).toFixed(2)}s` : `${ms.toFixed(1)}ms`;
+}
+
 const GLYPHS = {
   unicode: { run: "█", wait: "░", fail: "▓", empty: "·", tick: "┬", axis: "─" },
   ascii: { run: "#", wait: "-", fail: "x", empty: ".", tick: "+", axis: "-" },
@@ -119,13 +124,12 @@ export class Timeline {
         else cells.push(g.run);
       }
       if (span.failed) failed = true;
-      const duration = (end - span.start) / 1000;
-      return `  ${span.name.padEnd(label)} |${cells.join("")}| ${duration.toFixed(2)}s${span.failed ? " (failed)" : ""}`;
+      return `  ${span.name.padEnd(label)} |${cells.join("")}| ${formatDuration(end - span.start)}${span.failed ? " (failed)" : ""}`;
     });
     const ticks = Array.from({ length: width }, (_, i) => (i % Math.ceil(width / 4) === 0 ? g.tick : g.axis)).join("");
     const pad = " ".repeat(label + 2);
     const axis = `  ${pad}${ticks}`;
-    const totalText = `${(total / 1000).toFixed(2)}s`;
+    const totalText = formatDuration(total);
     const scale = `  ${pad}0s${" ".repeat(Math.max(1, width - 2 - totalText.length))}${totalText}`;
     const legend: string[] = [];
     if (waited) legend.push(`${g.wait} waiting  ${g.run} running`);

@@ -1,6 +1,6 @@
 /** Seed section 1: async/await and the event loop — three workers at once with gather. */
 import { gather, sleep } from "../../../index.js";
-import { elapsedSince, seconds, type DemoSection } from "../section.js";
+import { elapsedSince, pyRepr, seconds, type DemoSection } from "../section.js";
 
 export const section: DemoSection = {
   id: 1,
@@ -21,7 +21,7 @@ export const section: DemoSection = {
       () => worker("C", 0.5),
     );
     const elapsed = elapsedSince(started);
-    log(`Results: ${JSON.stringify(results)}`);
+    log(`Results: ${pyRepr(results)}`);
     log(`evidence: elapsed ${seconds(elapsed)} for waits summing to 3.00s: the workers ran concurrently`);
     return { results, elapsedMs: elapsed, sumOfWaitsMs: 3000 };
   },

@@ -5,7 +5,7 @@
 import { createTask, gather, sleep, TimeoutError, waitFor } from "../../../index.js";
 import { runInExecutor, ThreadPoolExecutor } from "../../../executor/index.js";
 import { blockingIo, countPrimes } from "../demo-tasks.js";
-import { elapsedSince, seconds, type DemoSection } from "../section.js";
+import { elapsedSince, pyRepr, seconds, type DemoSection } from "../section.js";
 
 const BEAT_MS = 100;
 
@@ -46,7 +46,7 @@ export const section: DemoSection = {
         () => timeline.track("blocking_io(1)", () => runInExecutor(pool, blockingIo, 1)),
         () => timeline.track("blocking_io(2)", () => runInExecutor(pool, blockingIo, 2)),
       );
-      log(`Blocking results: ${JSON.stringify(results)}`);
+      log(`Blocking results: ${pyRepr(results)}`);
 
       // Cancellation reaches into the pool: a CPU-bound count is stopped at the deadline.
       const cancelStarted = performance.now();

@@ -4,7 +4,7 @@
  */
 import { gather, Semaphore } from "../../../index.js";
 import { ClientSession } from "../../../http/index.js";
-import { elapsedSince, seconds, type DemoSection } from "../section.js";
+import { elapsedSince, pyRepr, seconds, type DemoSection } from "../section.js";
 
 const REQUESTS = 10;
 const LIMIT = 3;
@@ -42,8 +42,8 @@ export const section: DemoSection = {
       results = await gather(...Array.from({ length: REQUESTS }, (_, i) => () => limitedFetch(session, i + 1)));
     }
     const elapsed = elapsedSince(started);
-    // Python prints the list of (url, status) tuples.
-    log(`[${results.map(([u, status]) => `('${u}', ${status})`).join(", ")}]`);
+    // Python prints the list of (url, status) tuples (shortened here to the path).
+    log(pyRepr(results.map(([u, status]) => [u.replace(server.baseUrl, ""), status])));
     const waves = Math.ceil(REQUESTS / LIMIT);
     log(
       `evidence: peak concurrency ${peak} under Semaphore(${LIMIT}) (the server saw at most ${server.stats.peakInFlight} at once); ` +
