@@ -68,6 +68,7 @@ export class RawResponse implements SinkSource {
   #readTimer: TimerHandle | undefined = undefined;
   #totalTimer: TimerHandle | undefined = undefined;
   #lastActivity = 0;
+  #untrack: () => void;
 
   constructor(plan: RawPlan, clock: Clock, waiter: Suspension<RawResponse | undefined>, request: string) {
     this.#plan = plan;
@@ -75,6 +76,7 @@ export class RawResponse implements SinkSource {
     this.url = plan.url.href;
     this.label = `GET ${this.url}`;
     this.#waiter = waiter;
+    this.#untrack = plan.track(this);
     for (let i = 0; i < RING; i++) {
       this.#ring.push(Buffer.allocUnsafeSlow(SIZE));
       this.#state.push(FREE);
@@ -297,6 +299,7 @@ export class RawResponse implements SinkSource {
     if (this.#readTimer !== undefined) clock.clearTimer(this.#readTimer);
     this.#totalTimer = this.#connectTimer = this.#readTimer = undefined;
     this.#socket.destroy();
+    this.#untrack();
     if (!this.#released) {
       this.#released = true;
       this.#plan.release();

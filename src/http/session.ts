@@ -67,6 +67,8 @@ export interface RawPlan {
   maxResponseSize: number;
   acquire(signal: AbortSignal | undefined): Promise<void> | undefined;
   release(): void;
+  /** Registers a running fast-path exchange so that `close()` aborts it; returns the unregister. */
+  track(exchange: { abort(reason: Error): void }): () => void;
 }
 
 /**
@@ -97,6 +99,7 @@ export class ClientSession {
   #waiters: Suspension<void>[] = [];
   #waitHead = 0;
   #urlCache = new Map<string, URL>();
+  #raw = new Set<{ abort(reason: Error): void }>();
 
   /**
    * @param options Session defaults: see {@link ClientSessionOptions}.
@@ -427,6 +430,10 @@ export class ClientSession {
       maxResponseSize: this.#settings.maxResponseSize,
       acquire: (signal) => this.#acquire(signal),
       release: this.#release,
+      track: (exchange) => {
+        this.#raw.add(exchange);
+        return () => this.#raw.delete(exchange);
+      },
     };
   }
 
@@ -440,6 +447,8 @@ export class ClientSession {
     for (let i = this.#waitHead; i < this.#waiters.length; i++) this.#waiters[i]?.fail(error);
     this.#waiters = [];
     this.#waitHead = 0;
+    const closed = new ClosedResourceError("The session was closed during the request");
+    for (const exchange of [...this.#raw]) exchange.abort(closed);
     if (this.#ownsDispatcher && this.#dispatcher !== undefined) await this.#dispatcher.destroy();
   }
 

@@ -252,4 +252,33 @@ void describe("download() fast path falls back to the session", () => {
       );
     });
   });
+
+  void test("closing the session aborts a download in progress on either path", async () => {
+    const first = Buffer.alloc(64 * 1024, 1);
+    await withEnv(
+      {
+        "/stall": (_req, res) => {
+          res.writeHead(200, { "content-length": 10 * first.length });
+          res.write(first);
+        },
+      },
+      async (srv, dir) => {
+        for (const fastPath of [true, false]) {
+          const session = new ClientSession({ baseUrl: srv.url });
+          let onDisk!: () => void;
+          const progressed = new Promise<void>((resolve) => (onDisk = resolve));
+          const pending = download(session, "/stall", join(dir, "s.bin"), { fastPath, onProgress: () => onDisk() }).catch(
+            (e: unknown) => e,
+          );
+          await progressed;
+          await session.close();
+          const error = await pending;
+          assert.ok(error instanceof Error, `fastPath ${fastPath}`);
+          assert.equal(existsSync(join(dir, "s.bin")), false);
+          assert.equal(existsSync(join(dir, "s.bin.part")), false);
+          await srv.idle();
+        }
+      },
+    );
+  });
 });
