@@ -150,9 +150,10 @@ class Job extends Waiter {
 /**
  * How many items a pipelined worker may hold: the one it runs and the ones sent ahead. Enough
  * to cover the main thread being descheduled for a few items' time on a loaded machine.
+ * @internal
  */
 export const PIPELINE_DEPTH = 4;
-/** Claim cells per pipelined worker: one more than its items, so a free one always exists. */
+/** Claim cells per pipelined worker: one more than its items, so a free one always exists. @internal */
 export const CLAIM_CELLS = PIPELINE_DEPTH + 1;
 
 class Slot {
