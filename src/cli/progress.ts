@@ -43,9 +43,13 @@ export class ProgressBoard {
   #drawn = 0;
   #started: number;
   #doneBytes = 0;
+  #finished = 0;
+  #expected: number;
   #now: () => number;
 
-  constructor(out: { write(text: string): unknown; columns?: number }, now: () => number) {
+  /** @param expected How many items there will be in all (for the total's size and ETA). */
+  constructor(out: { write(text: string): unknown; columns?: number }, now: () => number, expected: number) {
+    this.#expected = expected;
     this.#out = out;
     this.#columns = Math.max(40, out.columns ?? 80);
     this.#now = now;
@@ -66,6 +70,7 @@ export class ProgressBoard {
   /** Removes an item and prints `line` once, above the bars. */
   finish(id: number, line: string, bytes: number): void {
     this.#items.delete(id);
+    this.#finished++;
     this.#doneBytes += bytes;
     this.#clear();
     this.#out.write(`${line}\n`);
@@ -78,12 +83,16 @@ export class ProgressBoard {
     const lines: string[] = [];
     const now = this.#now();
     let running = 0;
+    // The total's size (and so its bar and ETA) is known once every item has started and
+    // announced its size.
+    let total: number | undefined = this.#finished + this.#items.size === this.#expected ? this.#doneBytes : undefined;
     for (const item of this.#items.values()) {
       running += item.bytes;
+      total = total === undefined || item.total === undefined ? undefined : total + item.total;
       lines.push(this.#line(item.name, item.bytes, item.total, (now - item.started) / 1000));
     }
     const all = this.#doneBytes + running;
-    lines.push(this.#line(`total (${this.#items.size} running)`, all, undefined, (now - this.#started) / 1000));
+    lines.push(this.#line(`total (${this.#items.size} running)`, all, total, (now - this.#started) / 1000));
     this.#out.write(lines.map((l) => `${l}\n`).join(""));
     this.#drawn = lines.length;
   }

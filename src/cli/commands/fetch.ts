@@ -129,7 +129,7 @@ function describeError(error: unknown): { message: string; code: string | undefi
 async function fetchAll(jobs: Job[], dir: string, opts: Options, io: CliIO): Promise<number> {
   const tty = io.stdout.isTTY === true;
   const clock = getClock();
-  const board = tty ? new ProgressBoard(io.stdout, () => clock.now()) : undefined;
+  const board = tty ? new ProgressBoard(io.stdout, () => clock.now(), jobs.length) : undefined;
   const started = clock.now();
   let lastRender = 0;
   const outcomes: Outcome[] = [];
