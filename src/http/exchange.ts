@@ -223,7 +223,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.plan.onDone?.();
   }
 
-  // ----- ContentSource ----------------------------------------------------------------------
+  // ----- backpressure -----------------------------------------------------------------------
 
   /** @internal The reader caught up: let undici read the socket again. */
   resume(): void {
