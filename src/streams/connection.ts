@@ -92,8 +92,12 @@ export class Connection implements AsyncDisposable, Iterable<StreamReader | Stre
  * enabled. Used by both the client and the server side.
  * @internal
  */
-export function wrapSocket(socket: Socket, limit: number | undefined): Connection {
-  const reader = readerFromStream(socket, limit === undefined ? undefined : { limit });
+export function wrapSocket(socket: Socket, limit: number | undefined, name?: string): Connection {
+  const options: { limit?: number; name?: string } = {};
+  if (limit !== undefined) options.limit = limit;
+  const peer = name ?? (socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : undefined);
+  if (peer !== undefined) options.name = peer;
+  const reader = readerFromStream(socket, options);
   const writer = new StreamWriter(socket);
   return new Connection(reader, writer);
 }
@@ -225,7 +229,7 @@ async function connectWith(
     socket.removeListener("error", onError);
     if (pipePath !== undefined) setPipePath(socket, "peer", pipePath);
     // Wrap at once, inside the event: the reader and writer listen for errors from now on.
-    waiter.resume(wrapSocket(socket, limit));
+    waiter.resume(wrapSocket(socket, limit, pipePath));
   }
   const onError = (error: Error): void => {
     socket.removeListener(event, onReady);

@@ -51,6 +51,8 @@ export interface StreamReaderOptions {
    * @default 65536
    */
   limit?: number;
+  /** What the reader reads from, for `dumpTasks()` and `toString()` (a peer address, `stdout`...). */
+  name?: string;
 }
 
 /** Options for every waiting read. */
@@ -89,6 +91,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #want = 0;
   /** How many buffered bytes (from `#start`) are known to hold no newline. */
   #scanned = 0;
+  #waitLabel = "";
+  readonly #name: string | undefined;
   #transport: ReaderTransport | undefined = undefined;
   #paused = false;
   readonly #limit: number;
@@ -103,6 +107,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       throw new RangeError(`Expected 'limit' to be a positive integer: received ${String(limit)}`);
     }
     this.#limit = limit;
+    this.#name = options?.name;
   }
 
   /** The line and `readUntil` limit, in bytes. */
@@ -242,6 +247,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   // ----- waiting ----------------------------------------------------------------------------
 
+  /** What `dumpTasks()` shows for the waiting read: built only when asked, never per wait. */
+  readonly #describeWait = (): string => {
+    const what = this.#mode === READ || this.#mode === EXACT ? `${this.#waitLabel.slice(0, -1)}${this.#want})` : this.#waitLabel;
+    return this.#name === undefined ? what : `${what} on ${this.#name}`;
+  };
+
   readonly #onAbandon = (abandoned: Suspension<Buffer | undefined>): void => {
     if (this.#waiter === abandoned) this.#waiter = undefined;
   };
@@ -259,10 +270,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
     let waiter: Suspension<Buffer | undefined>;
     try {
-      waiter = suspend<Buffer | undefined>(label, this.#onAbandon, validateSignal(signal));
+      waiter = suspend<Buffer | undefined>(this.#describeWait, this.#onAbandon, validateSignal(signal));
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#waitLabel = label;
     this.#waiter = waiter;
     this.#mode = mode;
     this.#want = want;
@@ -526,7 +538,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this.#waiter !== undefined) parts.push("waiter");
     if (this.#hasException) parts.push("exception");
     if (this.#paused) parts.push("paused");
-    return `StreamReader <${parts.join(", ")}>`;
+    return `StreamReader${this.#name === undefined ? "" : ` '${this.#name}'`} <${parts.join(", ")}>`;
   }
 }
 

@@ -146,7 +146,8 @@ export class Server implements AsyncDisposable {
     }
     this.#accepted++;
     if (this.#path !== undefined) setPipePath(socket, "sock", this.#path);
-    const connection = wrapSocket(socket, limit);
+    const peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : `${this.#path ?? "unix"}#${this.#accepted}`;
+    const connection = wrapSocket(socket, limit, peer);
     const record = new ConnectionRecord(this, connection);
     this.#records.add(record);
     // A client that connected and reset at once may have closed already: then no 'close' comes.
@@ -157,7 +158,6 @@ export class Server implements AsyncDisposable {
         if (record.task === undefined || record.task.done()) this.#forget(record);
       });
     }
-    const peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort ?? 0}` : `#${this.#accepted}`;
     const handler = this.#handler;
     const name = `${this.#name}[${peer}]`;
     const body = (): void | Promise<void> => handler(connection.reader, connection.writer);

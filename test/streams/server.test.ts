@@ -8,6 +8,7 @@ import {
   InvalidStateError,
   createTask,
   currentTask,
+  dumpTasks,
   run,
   setExceptionHandler,
   type ExceptionContext,
@@ -332,6 +333,36 @@ void describe("startServer / openConnection", () => {
     );
   });
 
+  void test("dumpTasks shows each handler and the socket read it waits on", async () => {
+    await withoutLeaks(() =>
+      run(async () => {
+        let started = 0;
+        await using server = await startServer(async function handleEcho(reader, writer) {
+          started++;
+          for (;;) {
+            const data = await reader.read(1024);
+            if (data.length === 0) break;
+            writer.write(data);
+          }
+        }, "127.0.0.1", 0);
+        await using conn = await openConnection("127.0.0.1", server.port!);
+        await until(() => started === 1, "handler");
+        const sockname = conn.writer.getExtraInfo<readonly [string, number]>("sockname")!;
+        const dump = dumpTasks();
+        assert.match(
+          dump,
+          new RegExp(`Task 'handleEcho\\[127\\.0\\.0\\.1:${sockname[1]}\\]'.*waiting on StreamReader\\.read\\(1024\\) on 127\\.0\\.0\\.1:${sockname[1]}`),
+          dump,
+        );
+        const reading = createTask(() => conn.reader.readLine(), { name: "client-read" });
+        await until(() => dumpTasks().includes("client-read"), "client read task");
+        assert.match(dumpTasks(), new RegExp(`waiting on StreamReader\\.readLine\\(\\) on 127\\.0\\.0\\.1:${server.port}`));
+        reading.cancel();
+        await assert.rejects(reading, CancelledError);
+      }),
+    );
+  });
+
   void test("toString shows the state", async () => {
     await withoutLeaks(() =>
       run(async () => {
@@ -339,7 +370,7 @@ void describe("startServer / openConnection", () => {
         assert.equal(String(server), `Server 'handleEcho' <serving 127.0.0.1:${server.port}, 0 connection(s)>`);
         const conn = await openConnection("127.0.0.1", server.port!);
         assert.equal(String(conn.writer), "StreamWriter <open>");
-        assert.equal(String(conn.reader), "StreamReader <0 bytes>");
+        assert.equal(String(conn.reader), `StreamReader '127.0.0.1:${server.port}' <0 bytes>`);
         conn.close();
         assert.equal(String(conn.writer).startsWith("StreamWriter <clos"), true);
         await conn.writer.waitClosed();
