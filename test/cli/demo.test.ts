@@ -13,7 +13,7 @@ interface SectionResult {
   ok: boolean;
   output: string[];
   evidence: Record<string, unknown>;
-  timeline: { name: string; startMs: number; activeMs?: number; endMs?: number; failed: boolean }[];
+  timeline: { name: string; startMs: number; activeMs?: number; endMs?: number; failed: boolean; cancelled: boolean }[];
 }
 
 /** Runs one section in-process with --json, checking that it leaves nothing behind. */
@@ -109,6 +109,10 @@ describe("taskio demo, section by section (in-process, --json)", () => {
     assert.equal(evidence["innerCleanedUp"], true);
     assert.ok(num(evidence["elapsedMs"]) >= 1900 && num(evidence["elapsedMs"]) < 4500);
     assert.equal(timeline[0]?.failed, true);
+    assert.equal(evidence["movedOnResult"], null);
+    assert.ok(num(evidence["movedOnMs"]) >= 190 && num(evidence["movedOnMs"]) < 1000);
+    assert.equal(evidence["taskCancelled"], true);
+    assert.deepEqual(timeline.map((s) => [s.name, s.cancelled]), [["slow_task", true], ["move_on", true], ["cancelled", true]]);
   });
 
   test("10 Semaphore(3): never more than three requests at once, ten in four waves", async () => {
@@ -182,7 +186,7 @@ describe("taskio demo output", () => {
         "  c  |.....####x..........| 0.25s (failed)",
         "      +----+----+----+----",
         "      0s             1.00s",
-        "  - waiting  # running   x ended with an error",
+        "  - waiting  # running   x ended with an error or a cancellation",
       ].join("\n"),
     );
     assert.equal(new Timeline().render(), "");

@@ -3,6 +3,8 @@
  * and end, and draws them as a small Gantt chart: one row per task, bars on a shared time axis.
  */
 
+import { isCancelled } from "../../errors.js";
+
 /** One task's lifetime, in milliseconds since the timeline was created. */
 export interface Span {
   name: string;
@@ -12,14 +14,16 @@ export interface Span {
   end: number | undefined;
   /** Whether the task ended with an error (cancelled, timed out, failed). */
   failed: boolean;
+  /** Whether that error was a cancellation (a timeout, `task.cancel()`, Ctrl-C). */
+  cancelled?: boolean;
 }
 
 /** The handle {@link Timeline.open} returns. */
 export interface SpanRecorder {
   /** Marks the end of the waiting part: the task now does its work. */
   running(): void;
-  /** Marks the task finished (`failed`: ended with an error). */
-  end(failed?: boolean): void;
+  /** Marks the task finished (`failed`: ended with an error; `cancelled`: that error was a cancellation). */
+  end(failed?: boolean, cancelled?: boolean): void;
 }
 
 /** Options for {@link Timeline.render}. */
@@ -57,10 +61,11 @@ export class Timeline {
       running: () => {
         span.active ??= this.#now();
       },
-      end: (failed = false) => {
+      end: (failed = false, cancelled = false) => {
         if (span.end !== undefined) return;
         span.end = this.#now();
         span.failed = failed;
+        if (cancelled) span.cancelled = true;
       },
     };
   }
@@ -79,19 +84,20 @@ export class Timeline {
       span.end();
       return result;
     } catch (error) {
-      span.end(true);
+      span.end(true, isCancelled(error));
       throw error;
     }
   }
 
   /** The spans rounded to whole milliseconds, for `--json`. */
-  toJSON(): { name: string; startMs: number; activeMs?: number; endMs?: number; failed: boolean }[] {
+  toJSON(): { name: string; startMs: number; activeMs?: number; endMs?: number; failed: boolean; cancelled: boolean }[] {
     return this.spans.map((s) => ({
       name: s.name,
       startMs: Math.round(s.start),
       ...(s.active !== undefined ? { activeMs: Math.round(s.active) } : {}),
       ...(s.end !== undefined ? { endMs: Math.round(s.end) } : {}),
       failed: s.failed,
+      cancelled: s.cancelled === true,
     }));
   }
 
@@ -124,7 +130,7 @@ export class Timeline {
         else cells.push(g.run);
       }
       if (span.failed) failed = true;
-      return `  ${span.name.padEnd(label)} |${cells.join("")}| ${formatDuration(end - span.start)}${span.failed ? " (failed)" : ""}`;
+      return `  ${span.name.padEnd(label)} |${cells.join("")}| ${formatDuration(end - span.start)}${span.cancelled === true ? " (cancelled)" : span.failed ? " (failed)" : ""}`;
     });
     const ticks = Array.from({ length: width }, (_, i) => (i % Math.ceil(width / 4) === 0 ? g.tick : g.axis)).join("");
     const pad = " ".repeat(label + 2);
@@ -133,7 +139,7 @@ export class Timeline {
     const scale = `  ${pad}0s${" ".repeat(Math.max(1, width - 2 - totalText.length))}${totalText}`;
     const legend: string[] = [];
     if (waited) legend.push(`${g.wait} waiting  ${g.run} running`);
-    if (failed) legend.push(`${g.fail} ended with an error`);
+    if (failed) legend.push(`${g.fail} ended with an error or a cancellation`);
     return [...rows, axis, scale, ...(legend.length > 0 ? [`  ${legend.join("   ")}`] : [])].join("\n");
   }
 }
