@@ -48,7 +48,11 @@ export class TaskioError extends Error {
   constructor(message: string, code = "ERR_TASKIO", options?: TaskioErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    brand(this, "TaskioError");
+    // Brand the instance with every class of its chain, so `instanceof` works for subclasses
+    // defined anywhere (and across duplicate copies of the package), not only in this module.
+    for (let cls: unknown = new.target; typeof cls === "function" && cls !== Error; cls = Object.getPrototypeOf(cls)) {
+      brand(this, (cls as { name: string }).name);
+    }
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
