@@ -61,7 +61,11 @@ export function open(path: string | URL, mode: OpenMode = "r", options?: OpenOpt
   let encoding: TextEncoding | undefined;
   try {
     filePath = toPath(path);
-    parsed = parseMode(mode);
+    try {
+      parsed = parseMode(mode);
+    } catch (error) {
+      throw new TypeError(`${(error as Error).message} (opening '${filePath}'): nothing was opened or written`, { cause: error });
+    }
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(`Expected 'options' to be an object: received ${options === null ? "null" : typeof options}`);
     }

@@ -212,6 +212,7 @@ void describe("errors", () => {
       await assert.rejects(open(path, mode as "r"), (error: Error) => {
         assert.ok(error instanceof TypeError);
         assert.match(error.message, /^Expected 'mode' to be one of/);
+        assert.ok(error.message.includes(path), error.message);
         return true;
       });
     }
