@@ -118,8 +118,9 @@ export class Process implements AsyncDisposable {
     this.#exited = new Promise<void>((resolve) => (this.#markExited = resolve));
     child.on("exit", (code, signal) => this.#onExit(code, signal));
     child.on("close", () => {
-      // Exited and every pipe closed: once its group is empty too, nothing is left to clean up.
-      if (!signalGroup(this.pid, 0)) {
+      // Exited and every pipe closed: once its group is empty too (zombies left to an init that
+      // never reaps them do not count), nothing is left to clean up.
+      if (!groupAlive(this.pid)) {
         this.#groupGone = true;
         this.#forget();
       }
