@@ -71,6 +71,8 @@ describe("taskio demo, section by section (in-process, --json)", () => {
     assert.ok(num(evidence["elapsedMs"]) >= 1900 && num(evidence["elapsedMs"]) < 2900, `elapsed ${String(evidence["elapsedMs"])}`);
     assert.ok(num(evidence["heartbeats"]) >= 5, "the event loop was free meanwhile");
     assert.equal(evidence["cancelTimedOut"], true);
+    assert.equal(evidence["primes"], 25997, "primes below 300000, counted in child processes");
+    assert.ok(!(evidence["processPids"] as number[]).includes(process.pid));
   });
 
   test("6 echo server: every client gets its message back", async () => {
@@ -146,6 +148,9 @@ describe("taskio demo, section by section (in-process, --json)", () => {
       { message: "Task exception was never retrieved", taskName: "refresh-cache", error: "connection refused by the database" },
     ]);
     assert.ok(output.includes("[writer] holding the lock for 200 ms"));
+    const slow = evidence["slowCallbacks"] as { durationMs: number; taskName: string }[];
+    assert.ok(slow.some((r) => r.taskName === "parse" && r.durationMs >= 140), JSON.stringify(slow));
+    assert.equal(evidence["creationStackRecorded"], true);
   });
 
   test("13 performance: mapConcurrent keeps live tasks bounded", async () => {

@@ -3,6 +3,7 @@
  * module (by its URL, so it works from the installed package) to find the functions by name.
  * Keep side effects out of it.
  */
+import { threadId } from "node:worker_threads";
 import { defineTask, taskSignal } from "../../executor/index.js";
 
 /** The seed's blocking_io(n): blocks its thread for n seconds (Python: time.sleep(n)). */
@@ -28,3 +29,9 @@ export const countPrimes = defineTask(import.meta.url, "countPrimes", (start: nu
   }
   return count;
 });
+
+/** Where the work ran: the process id and thread id of the worker. */
+export const whereAmI = defineTask(import.meta.url, "whereAmI", (): { pid: number; threadId: number } => ({
+  pid: process.pid,
+  threadId,
+}));

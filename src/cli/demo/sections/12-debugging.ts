@@ -10,11 +10,13 @@ import {
   dumpTasks,
   gather,
   Lock,
+  onSlowCallback,
   Queue,
   run,
   setExceptionHandler,
   sleep,
   type ExceptionContext,
+  type SlowCallbackReport,
 } from "../../../index.js";
 import type { DemoSection } from "../section.js";
 
@@ -65,9 +67,13 @@ export const section: DemoSection = {
     await queue.put("job-1");
     await gather(writer, reader, consumer);
 
-    // An error in a task that nobody awaits must not vanish: it reaches the exception handler.
+    // In debug mode (run(main, { debug: true }) or TASKIO_DEBUG=1), a task that blocks the event
+    // loop is named; an error in a task that nobody awaits must not vanish: it reaches the
+    // exception handler, with the task's name (and, in debug mode, where it was created).
     const reports: ExceptionContext[] = [];
+    const slow: SlowCallbackReport[] = [];
     const previous = setExceptionHandler((context) => reports.push(context));
+    onSlowCallback((report) => slow.push(report));
     try {
       await run(
         async () => {
@@ -78,26 +84,46 @@ export const section: DemoSection = {
             },
             { name: "refresh-cache" },
           );
+          await createTask(
+            async () => {
+              await sleep(1);
+              // Blocking work on the event loop (parsing a huge document synchronously, say).
+              const until = performance.now() + 150;
+              let spins = 0;
+              while (performance.now() < until) spins++;
+              return spins;
+            },
+            { name: "parse" },
+          );
           await sleep(30);
         },
-        { handleSigint: false, name: "inner" },
+        { handleSigint: false, name: "inner", debug: true },
       );
     } finally {
       setExceptionHandler(previous);
+      onSlowCallback(undefined);
+    }
+    for (const report of slow) {
+      log(`slow callback: the event loop was blocked for ${Math.round(report.duration)} ms by task '${report.taskName ?? "?"}'`);
     }
     for (const report of reports) {
       log(`exception handler: ${report.message} (task '${report.taskName ?? "?"}'): ${String((report.error as Error).message)}`);
+      const frame = report.creationStack?.split("\n").find((line) => line.includes("12-debugging"));
+      const where = frame === undefined ? undefined : /([^/\\]+:\d+:\d+)\)?$/.exec(frame.trim())?.[1];
+      if (where !== undefined) log(`  (debug mode: the task was created at ${where})`);
     }
     const waits = dump.split("\n").filter((line) => line.includes("waiting on"));
     log(
       `evidence: ${live.length} live tasks listed by name; dumpTasks() showed ${waits.length} of them waiting ` +
-        `(a lock, a queue, a sleep); ${reports.length} lost error reported with its task's name`,
+        `(a lock, a queue, a sleep); ${slow.length} blocked event loop and ${reports.length} lost error reported with their task's name`,
     );
     return {
       liveTasks: live,
       dump,
       waitingTasks: waits.length,
       reported: reports.map((r) => ({ message: r.message, taskName: r.taskName, error: String((r.error as Error).message) })),
+      slowCallbacks: slow.map((r) => ({ durationMs: Math.round(r.duration), taskName: r.taskName })),
+      creationStackRecorded: reports.every((r) => typeof r.creationStack === "string"),
     };
   },
 };
