@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,5 +59,32 @@ test("Ctrl-C in the middle of the tour stops it cleanly: exit code 130, temp fol
     assert.deepEqual(readdirSync(tmp), [], "temporary folder removed");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("the executor section works from an installed copy of the package (worker modules found by URL)", async () => {
+  const root = fileURLToPath(new URL("../../../", import.meta.url));
+  const app = mkdtempSync(join(tmpdir(), "taskio-demo-installed-"));
+  try {
+    const pkg = join(app, "node_modules", "taskio");
+    mkdirSync(join(pkg, "dist"), { recursive: true });
+    cpSync(join(root, "package.json"), join(pkg, "package.json"));
+    cpSync(join(root, "dist", "src"), join(pkg, "dist", "src"), { recursive: true });
+    const child = spawn(process.execPath, [join(pkg, "dist", "src", "cli", "bin.js"), "demo", "--section", "5", "--json"], {
+      cwd: app,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (out += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (err += text));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    assert.equal(code, 0, err + out);
+    const result = JSON.parse(out) as { ok: boolean; evidence: { results: string[]; primes: number } };
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.evidence.results, ["slept 1s", "slept 2s"]);
+    assert.equal(result.evidence.primes, 25997);
+  } finally {
+    rmSync(app, { recursive: true, force: true });
   }
 });
