@@ -54,6 +54,19 @@ void describe("taskio run", () => {
       assert.match(io.out(), /TIMED OUT/);
     }));
 
+  void test("a line longer than 1 MiB is printed once, cut; CRLF and a last line without newline", () =>
+    withoutLeaks(async () => {
+      const io = fakeIO();
+      const command = "head -c 3000000 /dev/zero | tr '\\0' a; echo; printf 'crlf\\r\\nlast'";
+      const code = await runMain(["run", "--", command], io);
+      assert.equal(code, 0, io.err());
+      const lines = io.out().split("\n");
+      const prefix = `[${command.slice(0, 23)}…] [stdout] `;
+      assert.equal(lines[0], `${prefix}${"a".repeat(1024 * 1024)}… <line cut at 1048576 bytes>`);
+      assert.equal(lines[1], `${prefix}crlf`);
+      assert.equal(lines[2], `${prefix}last`);
+    }));
+
   void test("-j limits the concurrency", () =>
     withoutLeaks(async () => {
       const io = fakeIO();

@@ -9,7 +9,6 @@
 import { parseArgs } from "node:util";
 import { createTask, gather, isCancelled, retry, run, TaskGroup, timeout, TimeoutError } from "../../index.js";
 import { getClock } from "../../core/task.js";
-import { LimitOverrunError } from "../../errors.js";
 import { Semaphore } from "../../sync/semaphore.js";
 import { createSubprocessShell, DEVNULL, PIPE, type Process } from "../../subprocess/index.js";
 import type { StreamReader } from "../../streams/reader.js";
@@ -70,23 +69,52 @@ async function readCommands(io: CliIO): Promise<string[]> {
     .filter((line) => line.length > 0 && !line.startsWith("#"));
 }
 
-/** Prints each line of `stream` as it arrives. */
+function decodeLine(bytes: Buffer): string {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+  return bytes.toString("utf8", 0, end);
+}
+
+/**
+ * Prints each line of `stream` as it arrives. Lines are split here rather than with
+ * `readLine()`, so that a line longer than LINE_LIMIT is printed once, cut, and its rest skipped
+ * (`readLine()` would report the overrun and then hand out the rest of that line as new lines).
+ */
 async function pump(stream: StreamReader, emit: (line: string) => void): Promise<void> {
+  let partial: Buffer[] = [];
+  let partialLength = 0;
+  let skipping = false;
   for (;;) {
-    let line: Buffer;
-    try {
-      line = await stream.readLine();
-    } catch (error) {
-      if (error instanceof LimitOverrunError) {
-        emit(`<a line longer than ${LINE_LIMIT} bytes was skipped>`);
-        continue;
+    const chunk = await stream.read(65536);
+    if (chunk.length === 0) break;
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, start);
+      if (newline === -1) {
+        if (!skipping && start < chunk.length) {
+          partial.push(chunk.subarray(start));
+          partialLength += chunk.length - start;
+          if (partialLength > LINE_LIMIT) {
+            const head = Buffer.concat(partial, partialLength).subarray(0, LINE_LIMIT);
+            emit(`${head.toString("utf8")}… <line cut at ${LINE_LIMIT} bytes>`);
+            partial = [];
+            partialLength = 0;
+            skipping = true;
+          }
+        }
+        break;
       }
-      throw error;
+      if (skipping) {
+        skipping = false;
+      } else {
+        const piece = chunk.subarray(start, newline);
+        emit(decodeLine(partialLength === 0 ? piece : Buffer.concat([...partial, piece], partialLength + piece.length)));
+        partial = [];
+        partialLength = 0;
+      }
+      start = newline + 1;
     }
-    if (line.length === 0) return;
-    const end = line[line.length - 1] === 10 ? (line[line.length - 2] === 13 ? 2 : 1) : 0;
-    emit(line.toString("utf8", 0, line.length - end));
   }
+  if (!skipping && partialLength > 0) emit(decodeLine(Buffer.concat(partial, partialLength)));
 }
 
 async function runAll(
