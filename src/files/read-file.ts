@@ -31,7 +31,10 @@ export interface WriteFileOptions {
 /**
  * Reads a whole file: a string when `encoding` is given, else a `Uint8Array`. Like
  * `fs.promises.readFile` but cancellable by the task and about as fast as callback `fs.readFile`.
+ * Python: `Path.read_text()` / `read_bytes()` (aiofiles has no counterpart: open, read, close).
  *
+ * @param path The file's path (a string or a `file:` URL).
+ * @returns The content.
  * @throws Node's system errors naming the path (`ENOENT`, `EISDIR`...); `CancelledError`.
  * @example
  * ```ts
@@ -95,7 +98,10 @@ export function readFile(path: string | URL, options?: ReadFileOptions): Promise
 
 /**
  * Writes `data` (a string, written as UTF-8, or bytes) to a file, replacing it by default.
+ * Python: `Path.write_text()` / `write_bytes()`.
  *
+ * @param path The file's path.
+ * @param data What to write.
  * @throws Node's system errors naming the path; `CancelledError`.
  * @example
  * ```ts
