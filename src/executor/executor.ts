@@ -1,13 +1,12 @@
-import type { TransferListItem } from "node:worker_threads";
 /**
- * What thread and process pools share: a FIFO of items, a set of workers that run one item each,
- * cancellation that drops a queued item or aborts a running one, crash recovery, and shutdown.
+ * What thread and process pools share: a FIFO of items, a set of workers that run one item each
+ * (threads also hold a few sent ahead), cancellation that drops a queued item or aborts a running
+ * one, crash recovery, and shutdown.
  *
  * Why not piscina (measured, see bench/RESULTS.md): piscina rejects an aborted item at once and
  * terminates its thread at the same moment, so the caller resumes while the work may still be
  * running, and the running function never sees the abort; it needs one AbortSignal and one abort
- * listener per item to cancel anything; and a process pool needs the same queue anyway. The pool
- * below does all three in about 250 lines and keeps pace with piscina.
+ * listener per item to cancel anything; and a process pool needs the same queue anyway.
  *
  * @module
  */
@@ -15,158 +14,15 @@ import type { TransferListItem } from "node:worker_threads";
 import { BrokenWorkerError, CancelledError, ClosedResourceError, isCancelled } from "../errors.js";
 import { cancellable } from "../core/shield.js";
 import { validateSignal } from "../core/suspend.js";
-import { createTask, getCurrentTask, Waiter, type Task } from "../core/task.js";
+import { createTask, getCurrentTask, type Task } from "../core/task.js";
 import { validateHandle, type TaskHandle } from "./define-task.js";
-import { CALL, CRASH, deserializeError, OK, SKIP, transferListOf, type FromWorker, type ToWorker } from "./_internal/protocol.js";
+import type { ExecutorOptions, ExecutorRunOptions, ExecutorStatistics, ShutdownOptions } from "./executor-options.js";
+import { CALL, CRASH, deserializeError, OK, SKIP, transferListOf, type FromWorker } from "./_internal/protocol.js";
+import { ABORTING, Job, PIPELINE_DEPTH, QUEUED, RUNNING, setCancelJob, Slot, WorkerGone, type Spawn } from "./_internal/slot.js";
 
-/** Options shared by both pool kinds. */
-export interface ExecutorOptions {
-  /** How many workers may run at once. @default `os.availableParallelism()` */
-  maxWorkers?: number;
-  /**
-   * How long a running item that was cancelled may take to stop by itself (it sees the abort
-   * through `taskSignal()`) before its worker is terminated, in milliseconds. `0` terminates at once.
-   * @default 100
-   */
-  cancelGracePeriod?: number;
-}
-
-/** Options for {@link Executor.run}. */
-export interface ExecutorRunOptions {
-  /** Cancels the item, like cancelling the awaiting task does. */
-  signal?: AbortSignal;
-  /** Objects to move rather than copy (see also `transfer()`). */
-  transfer?: readonly TransferListItem[];
-}
-
-/** Options for {@link Executor.shutdown}. */
-export interface ShutdownOptions {
-  /** Wait until pending items have run and every worker has exited. @default true */
-  wait?: boolean;
-  /** Drop the items still queued (they fail with `CancelledError`); running ones finish. @default false */
-  cancelFutures?: boolean;
-}
-
-/** A snapshot of a pool's state, from {@link Executor.statistics}. */
-export interface ExecutorStatistics {
-  readonly maxWorkers: number;
-  /** Live workers. */
-  readonly workers: number;
-  /** Live workers with nothing to do. */
-  readonly idle: number;
-  /** Items handed to workers: running, or sent ahead to a busy thread (see `Executor`). */
-  readonly running: number;
-  /** Items waiting for a worker. */
-  readonly queued: number;
-  /** True once `shutdown()` was called. */
-  readonly closed: boolean;
-}
-
-/** What an executor needs from a worker (a thread or a child process). @internal */
-export interface WorkerChannel {
-  /**
-   * True when the worker can be handed a second item while it runs one (threads: the items
-   * are claimed through shared memory, so one not yet started can be taken back).
-   */
-  readonly pipelined: boolean;
-  send(message: ToWorker, transfer: TransferListItem[] | undefined): void;
-  /** Before sending item `id`: make it claimable by the worker through `cell`. */
-  offer(cell: number, id: number): void;
-  /** Takes item `id` back if the worker has not started it. True on success. */
-  withdraw(cell: number, id: number): boolean;
-  /** True if the worker never claimed item `id` (asked after its exit). */
-  unclaimed(cell: number, id: number): boolean;
-  /** Ask the running item `id` to stop (its signal aborts). */
-  requestAbort(id: number): void;
-  /** Stop the worker now; `WorkerEvents.exit` follows. */
-  kill(): void;
-  ref(): void;
-  unref(): void;
-}
-
-/** Thrown by `WorkerChannel.send` when the worker is already gone. @internal */
-export class WorkerGone extends Error {}
-
-/** What a worker reports. @internal */
-export interface WorkerEvents {
-  message(message: FromWorker): void;
-  /** The worker is gone (`error`: the uncaught error that killed it, if known). */
-  exit(code: number | null, error: unknown): void;
-}
-
-/** Creates a worker. @internal */
-export type Spawn = (events: WorkerEvents) => WorkerChannel;
-
-const QUEUED = 0;
-const RUNNING = 1;
-const ABORTING = 2;
-const DONE = 3;
-
-let cancelJob: (executor: Executor, job: Job, error: unknown) => void;
-
-class Job extends Waiter {
-  state = QUEUED;
-  slot: Slot | undefined = undefined;
-  next: Job | undefined = undefined;
-  /** The claim cell it was offered through (pipelined channels). */
-  cell = 0;
-  /** The grace timer of a cancelled running item. */
-  timer: NodeJS.Timeout | undefined = undefined;
-  cancelError: unknown = undefined;
-  signal: AbortSignal | undefined = undefined;
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
-  constructor(
-    readonly executor: Executor,
-    readonly id: number,
-    readonly task: TaskHandle<unknown[], unknown>,
-    readonly args: unknown[],
-    readonly transfer: TransferListItem[] | undefined,
-  ) {
-    super();
-  }
-  onCancel(error: CancelledError): void {
-    cancelJob(this.executor, this, error);
-  }
-  handleEvent(): void {
-    this.leave();
-    cancelJob(this.executor, this, this.signal?.reason ?? new CancelledError("The operation was aborted"));
-  }
-  finish(): void {
-    this.state = DONE;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.leave();
-    this.signal?.removeEventListener("abort", this);
-    this.signal = undefined;
-  }
-  describe(): string {
-    return `${this.executor.kind} executor (task '${this.task.name}', ${this.state === QUEUED ? "queued" : "running"})`;
-  }
-}
-
-/**
- * How many items a pipelined worker may hold: the one it runs and the ones sent ahead. Enough
- * to cover the main thread being descheduled for a few items' time on a loaded machine.
- * @internal
- */
-export const PIPELINE_DEPTH = 4;
-/** Claim cells per pipelined worker: one more than its items, so a free one always exists. @internal */
-export const CLAIM_CELLS = PIPELINE_DEPTH + 1;
-
-class Slot {
-  channel!: WorkerChannel;
-  /** Its items in the order sent: `jobs[0]` runs (or is about to); the rest were sent ahead. */
-  readonly jobs: Job[] = [];
-  capacity = 1;
-  refed = true;
-  crash: unknown = undefined;
-  retired = false;
-  /** Listed in the executor's `#open` (may take a `next`). */
-  listed = false;
-}
+export type { ExecutorOptions, ExecutorRunOptions, ExecutorStatistics, ShutdownOptions } from "./executor-options.js";
+export { WorkerGone, CLAIM_CELLS } from "./_internal/slot.js";
+export type { Spawn, WorkerChannel, WorkerEvents } from "./_internal/slot.js";
 
 /**
  * The base of {@link ThreadPoolExecutor} and {@link ProcessPoolExecutor}: items run in FIFO
@@ -195,7 +51,7 @@ export abstract class Executor implements AsyncDisposable {
   #resolveFinished: (() => void) | undefined = undefined;
 
   static {
-    cancelJob = (executor, job, error) => executor.#cancel(job, error);
+    setCancelJob((executor, job, error) => executor.#cancel(job, error));
   }
 
   /** @internal */

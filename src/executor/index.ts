@@ -10,7 +10,7 @@ export type { TaskHandle, TaskArgs, TaskResult } from "./define-task.js";
 export { taskSignal } from "./task-signal.js";
 export { transfer } from "./transfer.js";
 export { Executor } from "./executor.js";
-export type { ExecutorOptions, ExecutorRunOptions, ExecutorStatistics, ShutdownOptions } from "./executor.js";
+export type { ExecutorOptions, ExecutorRunOptions, ExecutorStatistics, ShutdownOptions } from "./executor-options.js";
 export { ThreadPoolExecutor } from "./thread-pool-executor.js";
 export type { ThreadPoolExecutorOptions } from "./thread-pool-executor.js";
 export { ProcessPoolExecutor } from "./process-pool-executor.js";
