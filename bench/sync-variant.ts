@@ -85,6 +85,22 @@ async function once(): Promise<void> {
       );
       return;
     }
+    case "taskio-semaphore-gather-finally": {
+      // The same without `using`: TypeScript compiles `using` for Node 20 into helper calls.
+      const sem = new Semaphore(limit);
+      await gather(
+        items.map((i) => async () => {
+          const permit = await sem.acquire();
+          try {
+            return await job(i);
+          } finally {
+            permit.release();
+          }
+        }),
+        {},
+      );
+      return;
+    }
     case "taskio-semaphore-promise-all": {
       const sem = new Semaphore(limit);
       await Promise.all(

@@ -30,6 +30,7 @@ let variants: Variant[] = [
   js("64 worker loops (floor)", "worker-loops"),
   js("taskio mapConcurrent", "taskio-mapconcurrent"),
   js("taskio Semaphore + gather", "taskio-semaphore-gather"),
+  js("taskio Semaphore + gather, try/finally", "taskio-semaphore-gather-finally"),
   js("taskio Semaphore + Promise.all", "taskio-semaphore-promise-all"),
   js("hand-written semaphore", "hand-semaphore"),
   js("64 worker loops, inside run()", "worker-loops-in-run"),
@@ -38,6 +39,9 @@ let variants: Variant[] = [
   js("p-map", "p-map"),
   js("p-queue", "p-queue"),
   js("Effect forEach concurrency 64", "effect"),
+  js("p-limit, inside run()", "p-limit-in-run"),
+  js("p-map, inside run()", "p-map-in-run"),
+  js("Effect forEach, inside run()", "effect-in-run"),
   { name: "Python asyncio Semaphore+gather", command: SYSTEM_PYTHON, args: [py, "asyncio", n, limit], ...noPython },
   { name: "Python uvloop Semaphore+gather", command: SYSTEM_PYTHON, args: [py, "uvloop", n, limit], ...noPython },
 ];
