@@ -50,6 +50,12 @@ export const command: Command = {
     const width = Math.max(20, Math.min(60, (io.stdout.columns ?? 80) - 34));
     let failures = 0;
     const tourStarted = performance.now();
+    if (!json && chosen.length > 1) {
+      io.stdout.write(
+        `taskio demo: the seed's patterns, live, one after another, against servers started on 127.0.0.1 ` +
+          `and files in a temporary folder (no network). Ctrl-C stops it cleanly.\n`,
+      );
+    }
     await run(
       async () => {
         await using world = new DemoWorld();

@@ -2,6 +2,7 @@
 import { gather, sleep } from "../../../index.js";
 import { elapsedSince, pyRepr, seconds, type DemoSection } from "../section.js";
 
+/** Seed section 1, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 1,
   title: "async/await and the event loop: gather",

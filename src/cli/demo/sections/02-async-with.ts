@@ -5,6 +5,7 @@
 import { AsyncExitStack, sleep } from "../../../index.js";
 import type { DemoSection } from "../section.js";
 
+/** Seed section 2, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 2,
   title: "async context managers: await using",

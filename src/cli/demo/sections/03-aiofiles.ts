@@ -13,6 +13,7 @@ const CONTENTS: readonly [string, string][] = [
   ["example3.txt", "Halo dari contoh 3.\n".repeat(10)],
 ];
 
+/** Seed section 3, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 3,
   title: "async file I/O (aiofiles): open + gather",

@@ -7,6 +7,7 @@ import { ClientSession } from "../../../http/index.js";
 import { elapsedSince, seconds, type DemoSection } from "../section.js";
 import { EXAMPLE_DELAYS } from "../servers.js";
 
+/** Seed section 4, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 4,
   title: "async HTTP client (aiohttp): ClientSession + asCompleted",

@@ -9,6 +9,7 @@ import { elapsedSince, pyRepr, seconds, type DemoSection } from "../section.js";
 
 const BEAT_MS = 100;
 
+/** Seed section 5, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 5,
   title: "blocking code: runInExecutor on thread and process pools",

@@ -12,6 +12,7 @@ const formatAddress = (address: SocketAddress | undefined): string =>
 
 const MESSAGES = ["Hello World!", "Halo Dunia!", "Bonjour le monde !"];
 
+/** Seed section 6, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 6,
   title: "TCP echo server: startServer + openConnection",

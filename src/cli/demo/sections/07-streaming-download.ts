@@ -15,6 +15,7 @@ export const DOWNLOAD_SIZE = 64 * 1024 * 1024;
 
 const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 
+/** Seed section 7, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 7,
   title: "large streaming data: iterChunked + async file writes",

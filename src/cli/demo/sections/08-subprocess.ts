@@ -17,6 +17,7 @@ const timer = setInterval(() => {
   if (n === 4) clearInterval(timer);
 }, 100);`;
 
+/** Seed section 8, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 8,
   title: "subprocesses: createSubprocessExec + readLine",

@@ -5,6 +5,7 @@
 import { createTask, gather, moveOnAfter, sleep, TimeoutError, waitFor } from "../../../index.js";
 import { elapsedSince, seconds, type DemoSection } from "../section.js";
 
+/** Seed section 9, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 9,
   title: "cancellation and timeouts: waitFor",

@@ -10,6 +10,7 @@ const REQUESTS = 10;
 const LIMIT = 3;
 const DELAY_MS = 100;
 
+/** Seed section 10, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 10,
   title: "concurrency limits: Semaphore(3)",

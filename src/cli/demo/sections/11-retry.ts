@@ -7,6 +7,7 @@ import { retry } from "../../../index.js";
 import { ClientSession } from "../../../http/index.js";
 import { elapsedSince, seconds, type DemoSection } from "../section.js";
 
+/** Seed section 11, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 11,
   title: "errors and retry: exponential backoff with jitter",

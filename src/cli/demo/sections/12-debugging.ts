@@ -20,6 +20,7 @@ import {
 } from "../../../index.js";
 import type { DemoSection } from "../section.js";
 
+/** Seed section 12, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 12,
   title: "debugging and logging: task names, allTasks, dumpTasks, exception handler",

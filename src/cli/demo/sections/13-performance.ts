@@ -35,6 +35,7 @@ async function measure(start: (job: (i: number) => Promise<number>) => Promise<n
   return { elapsedMs: elapsedSince(started), peakTasks, heapGrowthBytes: Math.max(0, heapGrowth) };
 }
 
+/** Seed section 13, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 13,
   title: "performance: batching with mapConcurrent vs everything at once",
