@@ -88,3 +88,25 @@ test("the executor section works from an installed copy of the package (worker m
     rmSync(app, { recursive: true, force: true });
   }
 });
+
+test("`taskio demo | head`: when stdout closes, the tour stops quietly and cleans up", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "taskio-demo-epipe-"));
+  try {
+    const child = spawn(process.execPath, [bin, "demo"], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      out += text;
+      // Like `head`: read until section 3 (the temporary folder exists by then), then go away.
+      if (out.includes("== 3. ")) child.stdout.destroy();
+    });
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (err += text));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    assert.equal(code, 0, err);
+    assert.equal(err, "", "no EPIPE stack trace");
+    assert.doesNotMatch(out, /tour finished/);
+    assert.deepEqual(readdirSync(tmp), [], "temporary folder removed");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { isCancelled, run } from "../../index.js";
+import { currentTask, isCancelled, run } from "../../index.js";
 import { elapsedSince, seconds } from "../demo/section.js";
 import { sections } from "../demo/sections.js";
 import { DemoWorld } from "../demo/servers.js";
@@ -50,19 +50,36 @@ export const command: Command = {
     const width = Math.max(20, Math.min(60, (io.stdout.columns ?? 80) - 34));
     let failures = 0;
     const tourStarted = performance.now();
+    // `taskio demo | head`: once the reader is gone, stop the tour quietly (and cleanly) instead
+    // of dying on EPIPE with the servers and the temporary folder left behind.
+    let stdoutClosed = false;
+    let stopTour: (() => void) | undefined;
+    const stream = io.stdout as { on?: unknown; off?: unknown };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (error.code !== "EPIPE") return;
+      stdoutClosed = true;
+      stopTour?.();
+    };
+    const emitter = typeof stream.on === "function" ? (stream as unknown as NodeJS.EventEmitter) : undefined;
+    emitter?.on("error", onError);
+    const write = (text: string): void => {
+      if (!stdoutClosed) io.stdout.write(text);
+    };
     if (!json && chosen.length > 1) {
-      io.stdout.write(
+      write(
         `taskio demo: the seed's patterns, live, one after another, against servers started on 127.0.0.1 ` +
           `and files in a temporary folder (no network). Ctrl-C stops it cleanly.\n`,
       );
     }
     await run(
       async () => {
+        const root = currentTask();
+        stopTour = () => root?.cancel("stdout was closed");
         await using world = new DemoWorld();
         for (const section of chosen) {
           const timeline = new Timeline();
           const lines: string[] = [];
-          if (!json) io.stdout.write(`\n== ${section.id}. ${section.title} ==\n`);
+          if (!json) write(`\n== ${section.id}. ${section.title} ==\n`);
           const started = performance.now();
           let evidence: Record<string, unknown> | undefined;
           let failure: string | undefined;
@@ -70,7 +87,7 @@ export const command: Command = {
             evidence = await section.run({
               log: (line) => {
                 lines.push(line);
-                if (!json) io.stdout.write(`${line}\n`);
+                if (!json) write(`${line}\n`);
               },
               timeline,
               world,
@@ -78,6 +95,7 @@ export const command: Command = {
           } catch (error) {
             // Ctrl-C: run() cancels the tour, closes the world on the way out, then exits with 130.
             if (isCancelled(error)) {
+              if (stdoutClosed) throw error;
               io.stderr.write(`taskio: demo interrupted in section ${section.id}; stopping its tasks and servers\n`);
               throw error;
             }
@@ -87,20 +105,25 @@ export const command: Command = {
           const elapsedMs = elapsedSince(started);
           if (json) {
             const result = { section: section.id, title: section.title, ok: failure === undefined, elapsedMs, output: lines };
-            io.stdout.write(
+            write(
               `${JSON.stringify({ ...result, ...(failure === undefined ? { evidence } : { error: failure }), timeline: timeline.toJSON() })}\n`,
             );
             continue;
           }
-          if (failure !== undefined) io.stdout.write(`section ${section.id} FAILED: ${failure}\n`);
-          if (timeline.spans.length > 0) io.stdout.write(`timeline:\n${timeline.render({ unicode: tty, width })}\n`);
+          if (failure !== undefined) write(`section ${section.id} FAILED: ${failure}\n`);
+          if (timeline.spans.length > 0) write(`timeline:\n${timeline.render({ unicode: tty, width })}\n`);
         }
       },
       { handleSigint: true, name: "demo" },
-    );
+    )
+      .catch((error: unknown) => {
+        if (!(stdoutClosed && isCancelled(error))) throw error;
+      })
+      .finally(() => emitter?.off("error", onError));
+    if (stdoutClosed) return 0;
     if (!json) {
       const verdict = failures === 0 ? `all ${chosen.length} ran` : `${failures} of ${chosen.length} FAILED`;
-      io.stdout.write(`\ntour finished in ${seconds(elapsedSince(tourStarted))}: ${verdict}; servers closed, temporary folder removed\n`);
+      write(`\ntour finished in ${seconds(elapsedSince(tourStarted))}: ${verdict}; servers closed, temporary folder removed\n`);
     }
     return failures === 0 ? 0 : 1;
   },
