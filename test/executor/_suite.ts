@@ -162,6 +162,17 @@ export function executorSuite(kind: Kind, make: MakePool): void {
       });
     });
 
+    void test("a thrown non-Error value comes back as an Error carrying the value", async () => {
+      await withPool(make, { maxWorkers: 1 }, async (pool) => {
+        await assert.rejects(runInExecutor(pool, tasks.throwString), (error: unknown) => {
+          assert.ok(error instanceof Error);
+          assert.equal(error.message, "A worker task threw a non-Error value: plain string");
+          assert.equal((error as Error & { value?: unknown }).value, "plain string");
+          return true;
+        });
+      });
+    });
+
     void test("a task the worker cannot find fails with a helpful TaskNotFoundError", async () => {
       await withPool(make, { maxWorkers: 1 }, async (pool) => {
         const wrongName = { moduleUrl: tasks.add.moduleUrl, name: "nope", fn: () => 0 };
@@ -492,6 +503,22 @@ export function executorSuite(kind: Kind, make: MakePool): void {
       });
     });
 
+    void test("map() stops when its signal aborts", async () => {
+      await withPool(make, { maxWorkers: 1, cancelGracePeriod: 0 }, async (pool) => {
+        const controller = new AbortController();
+        const seen: number[] = [];
+        await assert.rejects(async () => {
+          for await (const value of pool.map(tasks.blockFor, [1, 60_000, 60_000], { signal: controller.signal })) {
+            seen.push(value);
+            controller.abort(new CancelledError("enough"));
+          }
+        }, /enough/);
+        assert.deepEqual(seen, [1]);
+        const stats = pool.statistics();
+        assert.equal(stats.running + stats.queued, 0);
+      });
+    });
+
     void test("map() yields results in input order; leaving early cancels the rest", async () => {
       await withPool(make, { maxWorkers: 2, cancelGracePeriod: 0 }, async (pool) => {
         const seen: number[] = [];
@@ -518,6 +545,8 @@ export function executorSuite(kind: Kind, make: MakePool): void {
         await assert.rejects(runInExecutor(pool, (n: number) => n, 1), /Expected 'task' to be a handle returned by defineTask/);
         assert.throws(() => defineTask("tasks.ts", "x", () => 1), /pass import\.meta\.url/);
         assert.throws(() => defineTask(import.meta.url, "", () => 1), /Expected 'name' to be a non-empty string/);
+        assert.throws(() => defineTask(tasks.add.moduleUrl, "add", () => 1), /A task named 'add' is already defined in .*: give each task its own name/);
+        assert.match(String(pool), new RegExp(`^<${kind === "thread" ? "Thread" : "Process"}PoolExecutor workers:\\d+ running:0 queued:0>$`));
       });
     });
   });
