@@ -6,13 +6,15 @@ import { runExample } from "./_run.js";
 
 const serverScript = fileURLToPath(new URL("../../examples/06-echo-server.js", import.meta.url));
 
-/** Polls once per event-loop turn until `condition` holds (a handshake, not a timed sleep). */
+/** Waits until `condition` holds (a handshake on state, not a timed sleep); gives up after 20 s. */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200_000; i++) {
+  const deadline = performance.now() + 20_000;
+  for (let turn = 0; ; turn++) {
     if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (turn < 1000) await new Promise((resolve) => setImmediate(resolve));
+    else await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 void describe("examples: section 6 (streams)", () => {

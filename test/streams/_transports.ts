@@ -143,11 +143,17 @@ async function acceptingServer(
   return { server, next };
 }
 
-/** Polls a condition once per event-loop turn (a handshake on state, never a timed sleep). */
+/**
+ * Waits until `condition` holds: a handshake on state, never a fixed sleep. Polls every event-loop
+ * turn at first, then every few milliseconds, and gives up after 20 s (a machine under load can
+ * be slow to deliver a packet or start a process, never that slow).
+ */
 export async function until(condition: () => boolean, what = "condition"): Promise<void> {
-  for (let i = 0; i < 100_000; i++) {
+  const deadline = performance.now() + 20_000;
+  for (let turn = 0; ; turn++) {
     if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (turn < 1000) await new Promise((resolve) => setImmediate(resolve));
+    else await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`Timed out waiting for ${what}`);
 }
