@@ -181,6 +181,15 @@ export abstract class Executor implements AsyncDisposable {
    * With `wait` (the default) it resolves once the remaining items have run and every worker has
    * exited. If the awaiting task is cancelled meanwhile, everything still queued or running is
    * cancelled and the workers are terminated before the `CancelledError` propagates.
+   *
+   * @param options `wait` (default true) and `cancelFutures` (default false).
+   * @throws {TypeError} When `options` is not an object.
+   * @throws {CancelledError} When the awaiting task is cancelled while it waits.
+   *
+   * @example Dropping what has not started
+   * ```ts
+   * await pool.shutdown({ cancelFutures: true });
+   * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (options === null || typeof options !== "object") {
@@ -216,7 +225,14 @@ export abstract class Executor implements AsyncDisposable {
     return this.shutdown();
   }
 
-  /** A snapshot of the pool's state. */
+  /**
+   * A snapshot of the pool's state (frozen), as trio's `statistics()`.
+   *
+   * @example
+   * ```ts
+   * const { workers, running, queued } = pool.statistics();
+   * ```
+   */
   statistics(): ExecutorStatistics {
     return Object.freeze({
       maxWorkers: this.#maxWorkers,

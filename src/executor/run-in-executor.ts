@@ -14,6 +14,11 @@ let outsideRun: ThreadPoolExecutor | undefined;
  * asyncio: the loop's default executor, used when `run_in_executor` is given `None`.
  *
  * @returns The default {@link ThreadPoolExecutor}.
+ *
+ * @example
+ * ```ts
+ * console.log(getDefaultExecutor().statistics().workers);
+ * ```
  */
 export function getDefaultExecutor(): ThreadPoolExecutor {
   const run = getCurrentTask()?._run;
