@@ -598,6 +598,15 @@ export function readerFromStream(
     ended = true;
     reader.feedEof();
   });
+  // A source that finished before we attached sends no more events: say so now.
+  const state = readable as { readableEnded?: boolean; destroyed?: boolean; errored?: Error | null };
+  if (state.errored !== undefined && state.errored !== null) {
+    ended = true;
+    reader.setException(mapError(state.errored));
+  } else if (state.readableEnded === true || state.destroyed === true) {
+    ended = true;
+    reader.feedEof();
+  }
   reader.setTransport({
     pauseReading: () => {
       readable.pause();

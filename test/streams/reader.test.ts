@@ -249,6 +249,19 @@ void describe("readerFromStream", () => {
     });
   });
 
+  void test("a source that already ended or failed before attaching is EOF or the error", async () => {
+    const ended = new PassThrough();
+    ended.end();
+    ended.resume();
+    await new Promise((resolve) => ended.once("end", resolve));
+    assert.equal((await readerFromStream(ended).read()).length, 0);
+    const failed = new PassThrough();
+    failed.on("error", () => {});
+    failed.destroy(new Error("gone"));
+    await new Promise((resolve) => failed.once("close", resolve));
+    await assert.rejects(readerFromStream(failed).read(), BrokenResourceError);
+  });
+
   void test("string chunks become bytes; destroy without end is EOF", async () => {
     const source = new PassThrough({ encoding: "utf8" });
     const reader = readerFromStream(source);
