@@ -7,7 +7,11 @@ import type { TransferListItem } from "node:worker_threads";
 
 /** Options shared by both pool kinds. */
 export interface ExecutorOptions {
-  /** How many workers may run at once. @default `os.availableParallelism()` */
+  /**
+   * How many workers may run at once (they start on demand).
+   * @default `min(32, CPUs + 4)` for threads, as Python's ThreadPoolExecutor (blocking calls
+   * need more workers than CPUs); the number of CPUs for processes
+   */
   maxWorkers?: number;
   /**
    * How long a running item that was cancelled may take to stop by itself (it sees the abort

@@ -93,10 +93,10 @@ export class ThreadPoolExecutor extends Executor {
   readonly kind = "thread";
 
   /**
-   * @param options `maxWorkers` (default: the number of CPUs), `cancelGracePeriod`, `resourceLimits`, `name`.
+   * @param options `maxWorkers` (default: `min(32, CPUs + 4)`, as Python), `cancelGracePeriod`, `resourceLimits`, `name`.
    * @throws {RangeError} When `maxWorkers` is not a positive integer or `cancelGracePeriod` is negative.
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
-    super(options, availableParallelism(), (events) => new ThreadChannel(events, options));
+    super(options, Math.min(32, availableParallelism() + 4), (events) => new ThreadChannel(events, options));
   }
 }
