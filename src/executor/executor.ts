@@ -252,11 +252,12 @@ export abstract class Executor implements AsyncDisposable {
 
   // ----- internals -------------------------------------------------------------------------------
   //
-  // A slot (one worker) holds at most two items: `job`, which runs, and, on pipelined channels
-  // (threads), `next`, already sent so the worker starts it without waiting for the main thread
-  // to hear of the first result. The worker claims each item through a shared cell before it
-  // starts it, so `next` can be taken back (cancelled, or stolen by an idle worker) as long as
-  // it has not started: cancelling it then is as immediate as cancelling a queued item.
+  // A slot (one worker) holds `jobs`: the first runs; on pipelined channels (threads) up to
+  // PIPELINE_DEPTH - 1 more are already sent, so the worker starts the next one without waiting
+  // for the main thread to hear of the previous result. The worker claims each item through a
+  // shared cell before it starts it, so an item sent ahead can be taken back (cancelled, stolen
+  // by an idle worker, requeued when its worker dies) as long as it has not started: cancelling
+  // it then is as immediate as cancelling a queued item.
 
   #newSlot(): Slot {
     const slot = new Slot();
