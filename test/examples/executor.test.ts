@@ -15,7 +15,9 @@ for (const kind of ["thread", "process"] as const) {
     // second to start on a loaded machine): one after the other, the second call would end 2 s
     // after the first; together, 1 s after.
     const gap = Number(/blocking_io\(2\) finished ([\d.]+)s after/.exec(stdout)?.[1]);
-    assert.ok(gap >= 0.9 && gap < 1.6, `gap ${gap}s`);
+    // Run one after the other, the gap would be at least 2 s: anything below proves overlap,
+    // with room for a worker that started late on a loaded machine.
+    assert.ok(gap >= 0.9 && gap < 1.95, `gap ${gap}s`);
   });
 }
 
