@@ -93,8 +93,10 @@ export class Condition {
     this.#lock.release();
     let failed = false;
     let failure: unknown = undefined;
+    let notified = false;
     try {
       await suspension.promise;
+      notified = true;
     } catch (error) {
       failed = true;
       failure = error;
@@ -110,8 +112,22 @@ export class Condition {
         failure = error;
       }
     }
-    if (failed) throw failure;
+    if (failed) {
+      // Notified, then cancelled before taking the lock back: this task will not act on the
+      // notification, so hand it to the next waiter (asyncio does the same since 3.13).
+      if (notified) this.#wake(1);
+      throw failure;
+    }
     return true;
+  }
+
+  #wake(n: number): void {
+    let woken = 0;
+    while (woken < n) {
+      const waiter = this.#waiters.shift();
+      if (waiter === undefined) break;
+      if (waiter.resume(true)) woken++;
+    }
   }
 
   /**
@@ -142,12 +158,7 @@ export class Condition {
     if (typeof n !== "number" || Number.isNaN(n) || n < 0) {
       throw new RangeError(`Expected 'n' to be a non-negative number: received ${describe(n)}`);
     }
-    let woken = 0;
-    while (woken < n) {
-      const waiter = this.#waiters.shift();
-      if (waiter === undefined) break;
-      if (waiter.resume(true)) woken++;
-    }
+    this.#wake(n);
   }
 
   /** Wakes every waiting task. @throws {InvalidStateError} when the lock is not held. */

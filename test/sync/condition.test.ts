@@ -117,6 +117,30 @@ void describe("Condition", () => {
       assert.deepEqual(woken, ["b"]);
     }));
 
+  void test("a waiter notified, then cancelled before it re-took the lock, passes the notification on", () =>
+    virtual(async () => {
+      const cond = new Condition();
+      const woken: string[] = [];
+      const mk = (name: string) =>
+        createTask(async () => {
+          using _h = await cond.acquire();
+          await cond.wait();
+          woken.push(name);
+        });
+      const a = mk("a");
+      const b = mk("b");
+      await turn();
+      {
+        using _h = await cond.acquire();
+        cond.notify(); // a is notified (it must wait for the lock we hold)...
+        a.cancel(); // ...and cancelled before it gets it
+      }
+      await assert.rejects(a, CancelledError);
+      await b; // b got the notification a could not use
+      assert.deepEqual(woken, ["b"]);
+      assert.equal(cond.locked(), false);
+    }));
+
   void test("signal aborts wait (lock re-taken first)", () =>
     virtual(async () => {
       const cond = new Condition();
