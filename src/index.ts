@@ -74,6 +74,6 @@ export type {
   QueueStatistics,
   PriorityQueueOptions,
 } from "./sync/index.js";
-export { mapConcurrent, iterConcurrent } from "./map.js";
+export { mapConcurrent, iterConcurrent, batched } from "./map.js";
 export type { MapConcurrentOptions, IterConcurrentOptions } from "./map.js";
 export { AsyncExitStack, AsyncContextManager, asyncContextManager } from "./context.js";

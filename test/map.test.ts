@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CancelledError, createTask, currentTask, isCancelled, moveOnAfter, sleep, TimeoutError, waitFor } from "../src/index.js";
-import { iterConcurrent, mapConcurrent } from "../src/map.js";
+import { batched, iterConcurrent, mapConcurrent } from "../src/map.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Event } from "../src/sync/event.js";
@@ -418,5 +418,37 @@ void describe("iterConcurrent", () => {
     assert.throws(() => iterConcurrent([1], (x) => x, undefined as never), /'options'/);
     assert.throws(() => iterConcurrent([1], (x) => x, { concurrency: 1, ordered: "yes" as never }), /'ordered'/);
     assert.throws(() => iterConcurrent(null as never, (x) => x, { concurrency: 1 }), /'items'/);
+  });
+});
+
+void describe("batched", () => {
+  void test("sync: groups lazily, last batch shorter", () => {
+    assert.deepEqual([...batched([1, 2, 3, 4, 5], 2)], [[1, 2], [3, 4], [5]]);
+    assert.deepEqual([...batched([], 3)], []);
+    let pulled = 0;
+    function* counting() {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const it = batched(counting(), 10);
+    assert.deepEqual(it.next().value, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(pulled, 10);
+  });
+
+  void test("async: groups an async iterable", async () => {
+    async function* source() {
+      for (let i = 0; i < 7; i++) yield i;
+    }
+    const out: number[][] = [];
+    for await (const batch of batched(source(), 3)) out.push(batch);
+    assert.deepEqual(out, [[0, 1, 2], [3, 4, 5], [6]]);
+  });
+
+  void test("validates size and items", () => {
+    assert.throws(() => batched([1], 0), /'size'/);
+    assert.throws(() => batched([1], 1.5), /'size'/);
+    assert.throws(() => batched(3 as never, 1), /'items'/);
   });
 });
