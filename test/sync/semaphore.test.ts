@@ -185,11 +185,14 @@ void describe("Semaphore", () => {
       assert.equal(String(sem), "<Semaphore value=0 waiters=0>");
     }));
 
-  void test("validates its value", () => {
+  void test("validates its value and options", async () => {
     assert.throws(() => new Semaphore(-1), { name: "RangeError", message: /'value'/ });
     assert.throws(() => new Semaphore(1.5), /'value'/);
     assert.throws(() => new Semaphore("2" as never), /'value'/);
-    assert.rejects(new Semaphore(1).acquire({ signal: 1 } as never), /'signal'/).catch(() => {});
+    const sem = new Semaphore(1);
+    await assert.rejects(sem.acquire({ signal: 1 } as never), /'signal'/);
+    await assert.rejects(sem.acquire(null as never), /'options'/);
+    assert.equal(sem.value, 1, "a refused acquire takes nothing");
   });
 
   void test("the cancelled waiters of a long-lived semaphore do not pile up", () =>
