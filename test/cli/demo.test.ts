@@ -228,6 +228,15 @@ describe("taskio demo output", () => {
     assert.equal(pyRepr([[1]]), "[(1,)]");
   });
 
+  test("several sections: repeated or comma-separated, in the order given", async () => {
+    await withoutLeaks(async () => {
+      const io = fakeIO();
+      assert.equal(await runMain(["demo", "--section", "3,2", "--section", "3", "--json"], io), 0);
+      const ids = io.out().trim().split("\n").map((line) => (JSON.parse(line) as { section: number }).section);
+      assert.deepEqual(ids, [3, 2, 3]);
+    });
+  });
+
   test("--section must name a section", async () => {
     const io = fakeIO();
     assert.equal(await runMain(["demo", "--section", "0"], io), 2);

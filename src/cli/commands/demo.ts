@@ -6,7 +6,7 @@ import { DemoWorld } from "../demo/servers.js";
 import { Timeline } from "../demo/timeline.js";
 import { CLIError, parseCount, type CliIO, type Command } from "../io.js";
 
-const usage = `Usage: taskio demo [--section N] [--json]
+const usage = `Usage: taskio demo [--section N[,M...]] [--json]
 
 Runs the seed tutorial's patterns live, one section after another, with evidence that each
 worked and a timeline of the tasks that ran side by side. It starts its own servers on
@@ -16,7 +16,7 @@ Sections:
 ${sections.map((s) => `  ${String(s.id).padStart(2)}  ${s.title}`).join("\n")}
 
 Options:
-  --section N   run only section N
+  --section N   run only section N (repeat it, or N,M, for several)
   --json        print one JSON object per section instead of text
   -h, --help    show this help`;
 
@@ -24,11 +24,11 @@ export const command: Command = {
   summary: "tour the seed's async patterns live, with evidence and timelines",
   usage,
   async run(args: string[], io: CliIO): Promise<number> {
-    let values: { section?: string | undefined; json?: boolean | undefined };
+    let values: { section?: string[] | undefined; json?: boolean | undefined };
     try {
       ({ values } = parseArgs({
         args,
-        options: { section: { type: "string" }, json: { type: "boolean" } },
+        options: { section: { type: "string", multiple: true }, json: { type: "boolean" } },
         strict: true,
         allowPositionals: false,
       }));
@@ -37,13 +37,15 @@ export const command: Command = {
     }
     let chosen = sections;
     if (values.section !== undefined) {
-      const id = parseCount(values.section, "--section", { min: 1, max: 13 });
-      chosen = sections.filter((section) => section.id === id);
-      if (chosen.length === 0) {
-        throw new CLIError(
-          `Expected --section to be one of ${sections.map((s) => s.id).join(", ")}: received ${values.section}`,
-        );
-      }
+      // --section 4 --section 10, or --section 4,10: in the order given.
+      const ids = values.section.flatMap((value) => value.split(",")).map((value) => parseCount(value, "--section", { min: 1, max: 13 }));
+      chosen = ids.map((id) => {
+        const found = sections.find((section) => section.id === id);
+        if (found === undefined) {
+          throw new CLIError(`Expected --section to be one of ${sections.map((s) => s.id).join(", ")}: received ${id}`);
+        }
+        return found;
+      });
     }
     const json = values.json === true;
     const tty = io.stdout.isTTY === true;

@@ -8,7 +8,7 @@ import { elapsedSince, seconds, type DemoSection } from "../section.js";
 /** Seed section 9, for the tour's registry (`sections.ts`). */
 export const section: DemoSection = {
   id: 9,
-  title: "cancellation and timeouts: waitFor",
+  title: "cancellation and timeouts: waitFor, moveOnAfter, task.cancel()",
   async run({ log, timeline }) {
     let cleanedUp = false;
     const slowTask = () =>
