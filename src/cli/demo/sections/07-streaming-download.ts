@@ -24,11 +24,6 @@ export const section: DemoSection = {
     const dir = await world.tempDir();
     const url = server.url(`/bytes/${DOWNLOAD_SIZE}`);
     const dest = join(dir, "download.bin");
-    {
-      // Load the HTTP engine first, so that the memory figures show the download alone.
-      await using session = new ClientSession();
-      await (await session.get(server.url("/json/example.json?delay=0"))).bytes();
-    }
 
     const servedBefore = server.stats.bytesServed;
     const probe = new MemoryProbe();
