@@ -237,6 +237,30 @@ describe("taskio demo output", () => {
     });
   });
 
+  test("a section that fails is reported, the others still run, and the exit code is 1", async () => {
+    await withoutLeaks(async () => {
+      // No temporary folder can be made under a missing TMPDIR: section 3 fails, section 2 does not need one.
+      const saved = process.env["TMPDIR"];
+      process.env["TMPDIR"] = "/nonexistent/taskio-demo-test";
+      try {
+        const io = fakeIO();
+        assert.equal(await runMain(["demo", "--section", "3,2", "--json"], io), 1);
+        const [failed, passed] = io.out().trim().split("\n").map((line) => JSON.parse(line) as { section: number; ok: boolean; error?: string });
+        assert.equal(failed?.section, 3);
+        assert.equal(failed?.ok, false);
+        assert.match(failed?.error ?? "", /ENOENT/);
+        assert.deepEqual([passed?.section, passed?.ok], [2, true]);
+        const text = fakeIO();
+        assert.equal(await runMain(["demo", "--section", "3"], text), 1);
+        assert.match(text.out(), /section 3 FAILED: ENOENT/);
+        assert.match(text.out(), /1 of 1 FAILED/);
+      } finally {
+        if (saved === undefined) delete process.env["TMPDIR"];
+        else process.env["TMPDIR"] = saved;
+      }
+    });
+  });
+
   test("--section must name a section", async () => {
     const io = fakeIO();
     assert.equal(await runMain(["demo", "--section", "0"], io), 2);
