@@ -118,7 +118,15 @@ export abstract class Executor implements AsyncDisposable {
         job.signal = signal;
         signal.addEventListener("abort", job);
       }
-      const slot = this.#idle.pop() ?? (this.#slots.size < this.#maxWorkers ? this.#newSlot() : this.#openSlot());
+      let slot: Slot | undefined;
+      try {
+        slot = this.#idle.pop() ?? (this.#slots.size < this.#maxWorkers ? this.#newSlot() : this.#openSlot());
+      } catch (error) {
+        // No worker could be started (bad execArgv, out of threads...): the item never ran.
+        job.leave();
+        signal?.removeEventListener("abort", job);
+        throw error;
+      }
       if (slot !== undefined) this.#assign(slot, job);
       else this.#enqueue(job);
       return promise;
@@ -262,10 +270,16 @@ export abstract class Executor implements AsyncDisposable {
   #newSlot(): Slot {
     const slot = new Slot();
     this.#slots.add(slot);
-    slot.channel = this.#spawn({
-      message: (message) => this.#onMessage(slot, message),
-      exit: (code, error) => this.#onExit(slot, code, error),
-    });
+    try {
+      slot.channel = this.#spawn({
+        message: (message) => this.#onMessage(slot, message),
+        exit: (code, error) => this.#onExit(slot, code, error),
+      });
+    } catch (error) {
+      // A worker that could not start must not count as one (shutdown would wait for it forever).
+      this.#slots.delete(slot);
+      throw error;
+    }
     slot.capacity = slot.channel.pipelined ? PIPELINE_DEPTH : 1;
     return slot;
   }

@@ -18,7 +18,13 @@ export interface ProcessPoolExecutorOptions extends ExecutorOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-function defaultExecArgv(): string[] {
+/**
+ * The parent's Node flags, less those that make no sense in a worker: the test runner's
+ * (`--test*`, which on Node 24 keep a worker from starting under `node --test`), the
+ * inspector's, watch mode, and a `node -e` script's `--input-type`. Loaders are kept.
+ * @internal
+ */
+export function defaultExecArgv(): string[] {
   return process.execArgv.filter((arg) => !/^--(test|inspect|watch|experimental-test|input-type|eval|print)/.test(arg));
 }
 

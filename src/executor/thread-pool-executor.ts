@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker, type ResourceLimits, type TransferListItem } from "node:worker_threads";
 import { CLAIM_CELLS, Executor, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
 import { ABORT, type ToWorker } from "./_internal/protocol.js";
+import { defaultExecArgv } from "./process-pool-executor.js";
 
 /** Resolved from this module's own URL, so it works from an installed package too. */
 const WORKER_URL = new URL("./_internal/thread-worker.js", import.meta.url);
@@ -22,11 +23,13 @@ class ThreadChannel implements WorkerChannel {
   #error: unknown = undefined;
 
   constructor(events: WorkerEvents, options: ThreadPoolExecutorOptions) {
-    const workerOptions: ConstructorParameters<typeof Worker>[1] = {
-      workerData: { flag: this.#flag },
-      // Workers inherit the parent's flags; `--input-type` (a `node -e` script) breaks their entry.
-      execArgv: process.execArgv.filter((arg) => !arg.startsWith("--input-type")),
-    };
+    const workerOptions: ConstructorParameters<typeof Worker>[1] = { workerData: { flag: this.#flag } };
+    // Workers inherit the parent's flags, and Node drops those a worker may not have (a test
+    // runner's child has dozens). Only a `node -e` script's `--input-type` breaks a worker's entry
+    // module: then pass an explicit list, without it and without per-process flags.
+    if (process.execArgv.some((arg) => /^--(input-type|eval|print)/.test(arg))) {
+      workerOptions.execArgv = defaultExecArgv();
+    }
     if (options.resourceLimits !== undefined) workerOptions.resourceLimits = options.resourceLimits;
     // `name` exists on Node 20's WorkerOptions at run time; older typings may lack it.
     (workerOptions as { name?: string }).name = options.name ?? "taskio-worker";
