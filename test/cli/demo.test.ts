@@ -177,8 +177,9 @@ describe("taskio demo, section by section (in-process, --json)", () => {
 
   test("13 performance: mapConcurrent keeps live tasks bounded", async () => {
     const { evidence } = await section(13);
-    const bounded = evidence["bounded"] as { peakTasks: number };
-    const unbounded = evidence["unbounded"] as { peakTasks: number };
+    const bounded = evidence["bounded"] as { peakTasks: number; heapGrowthBytes: number };
+    const unbounded = evidence["unbounded"] as { peakTasks: number; heapGrowthBytes: number };
+    assert.ok(unbounded.heapGrowthBytes > bounded.heapGrowthBytes + 1024 * 1024, "5000 live tasks hold more heap than 64");
     assert.ok(bounded.peakTasks <= 64 + 2, `bounded ${bounded.peakTasks}`);
     assert.ok(unbounded.peakTasks >= 5000, `unbounded ${unbounded.peakTasks}`);
   });

@@ -9,7 +9,7 @@ import { runInNewContext } from "node:vm";
 let collect: (() => void) | undefined;
 
 /** A full garbage collection (V8's `gc()`, exposed on first use for this process). */
-function gc(): void {
+export function gc(): void {
   if (collect === undefined) {
     setFlagsFromString("--expose-gc");
     collect = runInNewContext("gc") as () => void;
