@@ -20,6 +20,13 @@ export interface RunOptions {
    * @default true
    */
   handleSigint?: boolean;
+  /**
+   * After a Ctrl-C has wound the run down, exit the process with code 130 (as Python does). With
+   * `false`, `run()` rejects with the root task's `CancelledError` instead (its `cause` says
+   * SIGINT), so a command can print a summary and choose its own exit code.
+   * @default true
+   */
+  exitOnSigint?: boolean;
   /** Debug mode's threshold for a blocked event loop, in milliseconds. @default 100 */
   slowCallbackDuration?: number;
 }
@@ -93,7 +100,7 @@ export async function run<T>(main: () => T | PromiseLike<T>, options: RunOptions
   const onSigint = (): void => {
     interrupted++;
     if (interrupted > 1) process.exit(130);
-    root?.cancel("interrupted (SIGINT)");
+    root?.cancel(new Error("interrupted (SIGINT)"));
   };
   const handleSigint = options.handleSigint ?? true;
   if (handleSigint) process.on("SIGINT", onSigint);
@@ -141,7 +148,7 @@ export async function run<T>(main: () => T | PromiseLike<T>, options: RunOptions
     if (handleSigint) process.removeListener("SIGINT", onSigint);
     stopDebug?.();
   }
-  if (interrupted > 0) {
+  if (interrupted > 0 && (options.exitOnSigint ?? true)) {
     // Ctrl-C: main's finally blocks have run and the tasks are wound down; exit like Python does.
     process.exit(130);
   }

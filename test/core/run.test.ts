@@ -111,6 +111,23 @@ describe("run", () => {
   });
 });
 
+test("with exitOnSigint: false, run() rejects with CancelledError and the program decides", async () => {
+  const script = fileURLToPath(new URL("./fixtures/sigint-noexit.js", import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  await new Promise<void>((resolve) => {
+    child.stdout.on("data", (chunk: string) => {
+      out += chunk;
+      if (out.includes("ready")) resolve();
+    });
+  });
+  child.kill("SIGINT");
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 3);
+  assert.match(out, /run rejected: cancelled=true cause=Error: interrupted \(SIGINT\)/);
+});
+
 describe("MockClock", () => {
   test("advance() fires due timers in deadline order, ties in the order set", async () => {
     const clock = new MockClock({ start: 100 });
