@@ -1,6 +1,5 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -8,34 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClientConnectionError, ClientSession, download } from "../../src/http/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { makeSelfSignedCertificate, needsOpenssl } from "../_helpers/tls.js";
 
 let dir = "";
 let key = "";
 let cert = "";
 
-void describe("HTTPS: certificates are verified", { skip: hasOpenssl() ? false : "the openssl command is not installed" }, () => {
+void describe("HTTPS: certificates are verified", { skip: needsOpenssl() }, () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "taskio-https-"));
-    execFileSync(
-      "openssl",
-      [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    key = readFileSync(join(dir, "key.pem"), "utf8");
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    ({ key, cert } = makeSelfSignedCertificate());
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,8 +3,7 @@
  * `openssl` command when present, else this suite is skipped with a note).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,36 +11,18 @@ import { BrokenResourceError, run } from "../../src/index.js";
 import { ClosedResourceError } from "../../src/errors.js";
 import { openConnection, openUnixConnection, startServer, startUnixServer } from "../../src/streams/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
+import { makeSelfSignedCertificate, needsOpenssl } from "../_helpers/tls.js";
 
 const str = (data: Uint8Array): string => Buffer.from(data).toString();
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let dir = "";
 let key = "";
 let cert = "";
 
-void describe("TLS (ssl option)", { skip: hasOpenssl() ? false : "the openssl command is not installed" }, () => {
+void describe("TLS (ssl option)", { skip: needsOpenssl() }, () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "taskio-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    key = readFileSync(join(dir, "key.pem"), "utf8");
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    ({ key, cert } = makeSelfSignedCertificate());
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
