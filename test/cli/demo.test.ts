@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
-import { Worker } from "node:worker_threads";
 import { runMain } from "../../src/cli/main.js";
 import { Timeline } from "../../src/cli/demo/timeline.js";
 import { FLAKY_PAGE } from "../../src/cli/demo/servers.js";
@@ -43,15 +42,6 @@ const num = (value: unknown): number => {
  * taskio's thread pool passes them on: section 5 then runs as a real process instead
  * (demo-tour.test.ts), where it works.
  */
-function workersAllowed(): boolean {
-  try {
-    void new Worker("", { eval: true, execArgv: process.execArgv }).terminate();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("taskio demo, section by section (in-process, --json)", () => {
   test("1 gather: the three workers overlap", async () => {
     const { evidence, output, timeline } = await section(1);
@@ -81,8 +71,7 @@ describe("taskio demo, section by section (in-process, --json)", () => {
     assert.match(output[0]!, /^http:\/\/127\.0\.0\.1:\d+\/json\/example2\.json -> 200, \d+ bytes$/);
   });
 
-  const skip5 = workersAllowed() ? false : "worker threads refuse this test process's execArgv (Node 24 test runner)";
-  test("5 runInExecutor: 1 s + 2 s of blocking done in about 2 s, the loop kept beating, cancellation stopped the worker", { skip: skip5 }, async () => {
+  test("5 runInExecutor: 1 s + 2 s of blocking done in about 2 s, the loop kept beating, cancellation stopped the worker", async () => {
     const { evidence } = await section(5);
     assert.deepEqual(evidence["results"], ["slept 1s", "slept 2s"]);
     assert.ok(num(evidence["elapsedMs"]) >= 1900 && num(evidence["elapsedMs"]) < 2900, `elapsed ${String(evidence["elapsedMs"])}`);
