@@ -16,12 +16,16 @@
 //       the block is deliberately partial and is not checked
 // Blocks in other languages (sh, text, none, ...) are ignored.
 //
+// Coverage: every name exported by an entry of package.json "exports" must appear (as a word) in
+// README.md or docs/*.md; each missing one is a failure ("the docs cover every public name").
+//
 // Output: one line per failing block (file:line of the first error, the compiler error, and how
 // many more the block has; --all prints every error). Exit 1 on any failure, else 0 with a summary.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { basename, dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "dist", "doc-check");
@@ -175,6 +179,39 @@ for (const [key, errors] of byFile) {
   }
 }
 
+// Coverage of the public names, from the built declarations of every entry point.
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const entries = Object.entries(pkg.exports)
+  .filter(([, target]) => typeof target === "object" && target !== null && typeof target.types === "string")
+  .map(([sub, target]) => [sub === "." ? "taskio" : `taskio/${sub.slice(2)}`, join(root, target.types)]);
+const program = ts.createProgram(entries.map(([, file]) => file), {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  noEmit: true,
+  skipLibCheck: true,
+});
+const checker = program.getTypeChecker();
+const allDocs = [
+  readFileSync(join(root, "README.md"), "utf8"),
+  ...readdirSync(join(root, "docs")).filter((n) => n.endsWith(".md")).map((n) => readFileSync(join(root, "docs", n), "utf8")),
+].join("\n");
+let publicNames = 0;
+const uncovered = [];
+for (const [entry, file] of entries) {
+  const source = program.getSourceFile(file);
+  const moduleSymbol = source && checker.getSymbolAtLocation(source);
+  if (!moduleSymbol) {
+    problems.push(`coverage: cannot read the declarations of ${entry} (${relative(root, file)})`);
+    continue;
+  }
+  for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
+    publicNames++;
+    if (!new RegExp(`(?<![\\w$])${symbol.name.replace(/\$/g, "\\$")}(?![\\w$])`).test(allDocs)) uncovered.push(`${entry}: ${symbol.name}`);
+  }
+}
+for (const name of uncovered) problems.push(`coverage: ${name} is exported but named on no docs page (README.md, docs/*.md)`);
+
+failures.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
 for (const line of [...problems, ...failures]) console.log(line);
 const failingBlocks = byFile.size;
 if (failures.length > 0 || problems.length > 0 || (result.status !== 0 && failingBlocks === 0)) {
@@ -186,5 +223,6 @@ if (failures.length > 0 || problems.length > 0 || (result.status !== 0 && failin
   process.exit(1);
 }
 console.log(
-  `check-docs: ${blocks.length} ts blocks type-check in ${pages.length} pages (${skipped} skipped: ${basename(tsc)} strict, NodeNext)`,
+  `check-docs: ${blocks.length} ts blocks type-check in ${pages.length} pages (${skipped} skipped; strict, NodeNext);` +
+    ` all ${publicNames} public names of ${entries.length} entry points are documented`,
 );
