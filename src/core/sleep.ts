@@ -70,7 +70,9 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const signal = options === undefined ? undefined : validateSignal(options.signal);
   const task: Task<unknown> | undefined = als.getStore();
   const run = task?._run;
-  const clock = run === undefined ? realClock : run.clock;
+  // sleep(0) is a checkpoint that yields one turn of the event loop, even under a virtual clock
+  // (as trio's and asyncio's sleep(0)): it must not wait for a MockClock to be advanced.
+  const clock = run === undefined || ms === 0 ? realClock : run.clock;
   if (task === undefined && signal === undefined) {
     if (ms === Infinity) return new Promise<void>(() => {});
     return new Promise<void>((resolve) => {

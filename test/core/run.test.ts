@@ -157,6 +157,14 @@ describe("MockClock", () => {
     );
   });
 
+  test("sleep(0) yields a turn without waiting for a manual clock", async () => {
+    const clock = new MockClock();
+    await run(async () => {
+      await sleep(0);
+      assert.equal(clock.now(), 0);
+    }, { clock });
+  });
+
   test("manual advance drives sleeps", async () => {
     const clock = new MockClock();
     await run(async () => {
