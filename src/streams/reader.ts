@@ -356,7 +356,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (!Number.isInteger(n)) return Promise.reject(new TypeError(`Expected 'n' to be an integer: received ${String(n)}`));
     if (n > 0) {
       const signal = options?.signal;
-      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      // A cancellation point even when data is buffered, checked before anything is taken, so a
+      // task that reads a fast stream in a loop still stops, and loses no byte doing so.
+      try {
+        checkpoint(signal);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const available = this.#buf.length - this.#start;
       if (available > 0 && this.#waiter === undefined) return Promise.resolve(this.#take(Math.min(n, available)));
       if (this.#hasException) return Promise.reject(this.#exception);
@@ -417,10 +423,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
     const signal = options?.signal;
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.#waiter === undefined) {
       let line: Buffer | undefined;
       try {
+        checkpoint(signal); // a cancellation point before anything is taken (see read())
         line = this.#tryLine();
       } catch (error) {
         return Promise.reject(error);
@@ -495,7 +501,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return Promise.reject(new RangeError(`Expected 'n' to be a non-negative integer: received ${String(n)}`));
     }
     const signal = options?.signal;
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    try {
+      checkpoint(signal); // a cancellation point before anything is taken (see read())
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (n === 0) return Promise.resolve(EMPTY);
     const available = this.#buf.length - this.#start;
     if (this.#waiter === undefined) {
@@ -518,6 +528,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         if (this.#waiter === undefined) {
           let line: Buffer | undefined;
           try {
+            checkpoint(undefined); // a cancellation point before anything is taken (see read())
             line = this.#tryLine();
           } catch (error) {
             return Promise.reject(error);
