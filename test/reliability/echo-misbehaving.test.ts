@@ -1,0 +1,111 @@
+/**
+ * Reliability: a taskio TCP line-echo server hit by 300 clients at once, a random tenth of which
+ * misbehave (connect and stay silent, send garbage with no newline beyond the line limit, reset
+ * abruptly mid-stream). Every well-behaved client gets its exact echoes; the server then closes
+ * cleanly and nothing is left.
+ */
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { test } from "node:test";
+import fc from "fast-check";
+import { gather, run, setExceptionHandler, type ExceptionContext } from "../../src/index.js";
+import { openConnection, startServer, type StreamReader, type StreamWriter } from "../../src/streams/index.js";
+import { withoutLeaks } from "../_helpers/leaks.js";
+
+const CLIENTS = 300;
+const LIMIT = 4096;
+
+async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
+  for await (const line of reader) {
+    writer.write(line);
+    await writer.drain();
+  }
+}
+
+function rawConnect(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  for (let turn = 0; !condition(); turn++) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (turn < 500) await new Promise((resolve) => setImmediate(resolve));
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+type Role = "good" | "silent" | "garbage" | "reset";
+
+for (const seed of [1, 2, 3]) {
+  void test(`echo server, ${CLIENTS} clients, a random tenth misbehaving (seed ${seed})`, async () => {
+    // Which clients misbehave, and how: random but reproducible.
+    const misbehaving: Role[] = ["silent", "garbage", "reset"];
+    const roles = fc
+      .sample(fc.integer({ min: 0, max: 29 }), { numRuns: CLIENTS, seed })
+      .map((n, i): Role => (i === 0 || n < 27 ? "good" : misbehaving[n - 27]!));
+    const reports: ExceptionContext[] = [];
+    const previous = setExceptionHandler((context) => reports.push(context));
+    try {
+      await withoutLeaks(() =>
+        run(async () => {
+          const server = await startServer(lineEcho, "127.0.0.1", 0, { limit: LIMIT, backlog: 1024 });
+          const port = server.port!;
+          const rawSockets: Socket[] = [];
+          try {
+            const results = await gather(
+              ...roles.map((role, i) => async (): Promise<string> => {
+                if (role === "good") {
+                  await using conn = await openConnection("127.0.0.1", port);
+                  let echoed = "";
+                  for (let n = 0; n < 3; n++) {
+                    const text = `client ${i} line ${n} ${"x".repeat((i * 7 + n) % 200)}\n`;
+                    conn.writer.write(text);
+                    const line = Buffer.from(await conn.reader.readLine()).toString();
+                    assert.equal(line, text);
+                    echoed += line;
+                  }
+                  return echoed;
+                }
+                const socket = await rawConnect(port);
+                socket.on("error", () => {});
+                rawSockets.push(socket);
+                if (role === "garbage") {
+                  socket.write(Buffer.alloc(LIMIT * 4, 0xfe));
+                  await until(() => socket.closed || socket.readableEnded, `garbage client ${i} cut off`);
+                } else if (role === "reset") {
+                  socket.write("half a li");
+                  await new Promise((resolve) => setImmediate(resolve));
+                  socket.resetAndDestroy();
+                }
+                return role;
+              }),
+            );
+            const good = roles.filter((role) => role === "good").length;
+            assert.equal(results.filter((r) => r.startsWith("client ")).length, good);
+            assert.ok(good >= CLIENTS * 0.8, `${good} good clients`);
+            assert.equal(server.isServing(), true);
+          } finally {
+            // The silent ones are still connected: the server's close must not wait on them forever.
+            for (const socket of rawSockets) socket.destroy();
+            server.close();
+            await server.waitClosed();
+          }
+          assert.equal(server.connectionCount, 0);
+        }),
+      );
+    } finally {
+      setExceptionHandler(previous);
+    }
+    for (const report of reports) {
+      const name = (report.error as Error).name;
+      assert.ok(["LimitOverrunError", "BrokenResourceError"].includes(name), `unexpected report: ${name}`);
+    }
+    if (roles.includes("garbage")) {
+      assert.ok(reports.some((r) => (r.error as Error).name === "LimitOverrunError"));
+    }
+  });
+}
