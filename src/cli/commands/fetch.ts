@@ -248,7 +248,7 @@ export const command: Command = {
         },
       });
     } catch (error) {
-      throw new CLIError(`${(error as Error).message}. Run \`taskio fetch --help\` for the options`);
+      throw new CLIError(`${(error as Error).message.split("\n")[0]!.replace(/\.$/, "")}. Run \`taskio fetch --help\` for the options`);
     }
     const { values, positionals } = parsed;
     const opts: Options = {
