@@ -80,20 +80,21 @@ void describe("bad input through the CLI", () => {
           const out = mkdtempSync(join(tmpdir(), "taskio-bad-out-"));
           try {
             const argv = template.map((arg) => (arg === "OUT" ? out : arg));
+            // A fake terminal whose working directory is a fresh, empty directory.
             const base = fakeIO();
             const view = { ...base, cwd };
             try {
-            const code = await runMain(argv, view);
-            const label = JSON.stringify(template);
-            const err = base.err();
-            assert.equal(code, 2, `${label}: exit code ${code}, stderr ${JSON.stringify(err)}`);
-            assert.ok(err.endsWith("\n"), `${label}: stderr ends with a newline: ${JSON.stringify(err)}`);
-            assert.equal(err.trimEnd().split("\n").length, 1, `${label}: one line on stderr: ${JSON.stringify(err)}`);
-            assert.ok(err.trim().length > 10, `${label}: a readable message`);
-            assert.doesNotMatch(err, /^\s+at /m, `${label}: no stack trace`);
-            assert.equal(base.out(), "", `${label}: nothing on stdout`);
-            assert.deepEqual(readdirSync(out), [], `${label}: nothing written to the output directory`);
-            assert.deepEqual(readdirSync(cwd), [], `${label}: nothing written to the working directory`);
+              const code = await runMain(argv, view);
+              const label = JSON.stringify(template);
+              const err = base.err();
+              assert.equal(code, 2, `${label}: exit code ${code}, stderr ${JSON.stringify(err)}`);
+              assert.ok(err.endsWith("\n"), `${label}: stderr ends with a newline: ${JSON.stringify(err)}`);
+              assert.equal(err.trimEnd().split("\n").length, 1, `${label}: one line on stderr: ${JSON.stringify(err)}`);
+              assert.ok(err.trim().length > 10, `${label}: a readable message`);
+              assert.doesNotMatch(err, /^\s+at /m, `${label}: no stack trace`);
+              assert.equal(base.out(), "", `${label}: nothing on stdout`);
+              assert.deepEqual(readdirSync(out), [], `${label}: nothing written to the output directory`);
+              assert.deepEqual(readdirSync(cwd), [], `${label}: nothing written to the working directory`);
             } catch (error) {
               failures.push((error as Error).message);
             }
