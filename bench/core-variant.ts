@@ -1,6 +1,7 @@
 // One variant of the core benchmark, in its own process: creating and awaiting N trivial tasks.
 // Prints the median time in ms of several in-process iterations (after warm-up) as its last line.
 import { gather, run, TaskGroup } from "taskio";
+import { measure, report } from "./lib/measure.js";
 
 const [variant = "", nArg = "100000"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -31,24 +32,4 @@ async function once(): Promise<void> {
 }
 
 const inRun = variant.startsWith("taskio");
-const walls: number[] = [];
-const cpus: number[] = [];
-const cpuMs = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-};
-const body = async (): Promise<void> => {
-  for (let i = 0; i < 7; i++) {
-    const wall = performance.now();
-    const cpu = cpuMs();
-    await once();
-    if (i >= 2) {
-      walls.push(performance.now() - wall);
-      cpus.push(cpuMs() - cpu);
-    }
-  }
-};
-if (inRun) await run(body);
-else await body();
-const mid = (list: number[]): number => [...list].sort((a, b) => a - b)[list.length >> 1] as number;
-console.log(`wall=${mid(walls).toFixed(2)} cpu=${mid(cpus).toFixed(2)}`);
+report(inRun ? await run(() => measure(once)) : await measure(once));

@@ -2,6 +2,7 @@
 // each job yielding once to the event loop (setImmediate). Prints `wall=<ms> cpu=<ms>`, the
 // medians of several in-process iterations after warm-up, as its last line.
 import { gather, mapConcurrent, run, Semaphore } from "taskio";
+import { measure, report } from "./lib/measure.js";
 
 const [variant = "", nArg = "100000", limitArg = "64"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -146,28 +147,7 @@ async function once(): Promise<void> {
 }
 
 const inRun = variant.startsWith("taskio") || variant.endsWith("-in-run");
-const walls: number[] = [];
-const cpus: number[] = [];
-const cpuMs = (): number => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-};
 // Two warm-up iterations, then up to seven measured ones, within a time budget (p-queue takes
 // seconds per iteration here).
-const body = async (): Promise<void> => {
-  const started = performance.now();
-  for (let i = 0; i < 9; i++) {
-    const wall = performance.now();
-    const cpu = cpuMs();
-    await once();
-    if (i >= 2 || (i === 1 && performance.now() - started > 10_000)) {
-      walls.push(performance.now() - wall);
-      cpus.push(cpuMs() - cpu);
-    }
-    if (walls.length > 0 && performance.now() - started > 20_000) break;
-  }
-};
-if (inRun) await run(body);
-else await body();
-const mid = (list: number[]): number => [...list].sort((a, b) => a - b)[list.length >> 1] as number;
-console.log(`wall=${mid(walls).toFixed(2)} cpu=${mid(cpus).toFixed(2)}`);
+const options = { iterations: 9, budget: 20_000 };
+report(inRun ? await run(() => measure(once, options)) : await measure(once, options));
