@@ -5,29 +5,17 @@
  * cleanly and nothing is left.
  */
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { test } from "node:test";
 import fc from "fast-check";
 import { gather, run, setExceptionHandler, type ExceptionContext } from "../../src/index.js";
-import { openConnection, startServer, type StreamReader, type StreamWriter } from "../../src/streams/index.js";
+import { openConnection, startServer } from "../../src/streams/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
+import { lineEcho, rawConnect } from "../_helpers/net.js";
 
 const CLIENTS = 300;
 const LIMIT = 4096;
 
-async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
-  for await (const line of reader) {
-    writer.write(line);
-    await writer.drain();
-  }
-}
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port }, () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + 20_000;

@@ -3,29 +3,15 @@
  * (silent, garbage, reset mid-stream) affect no other connection; nothing leaks after close.
  */
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { allTasks, gather, run, setExceptionHandler, type ExceptionContext } from "../../src/index.js";
-import { openConnection, startServer, type StreamReader, type StreamWriter } from "../../src/streams/index.js";
+import { openConnection, startServer } from "../../src/streams/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
+import { lineEcho, rawConnect } from "../_helpers/net.js";
 import { until } from "./_transports.js";
 
 const str = (data: Uint8Array): string => Buffer.from(data).toString();
 
-/** A line echo server with a small limit, so a garbage client trips it. */
-async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
-  for await (const line of reader) {
-    writer.write(line);
-    await writer.drain();
-  }
-}
-
-function rawConnect(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port }, () => resolve(socket));
-    socket.once("error", reject);
-  });
-}
 
 void describe("server reliability", () => {
   void test("1,000 concurrent connections are all served, then nothing is left", async () => {
