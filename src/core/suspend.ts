@@ -141,3 +141,66 @@ export function validateSignal(signal: unknown): AbortSignal | undefined {
   }
   return signal;
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Tasks waiting for one condition and woken all together: a writer drained, a stream or a
+ * server closed. `wait(ready)` is a cancellation point even when the condition already holds.
+ * @internal
+ */
+export class WaiterSet {
+  #waiters = new Set<Suspension<void>>();
+  readonly #label: string | (() => string);
+  readonly #forget = (abandoned: Suspension<void>): void => {
+    this.#waiters.delete(abandoned);
+  };
+
+  /** @param label What the waiters wait on, for `dumpTasks()`. */
+  constructor(label: string | (() => string)) {
+    this.#label = label;
+  }
+
+  /** The number of tasks waiting. */
+  get size(): number {
+    return this.#waiters.size;
+  }
+
+  /**
+   * Resolves at once when `ready` (after a cancellation checkpoint), else when `wakeAll()` or
+   * `failAll()` is called. Never throws: errors come as a rejected promise.
+   */
+  wait(ready: boolean, signal: unknown): Promise<void> {
+    try {
+      const checked = validateSignal(signal);
+      if (ready) {
+        checkpoint(checked);
+        return RESOLVED;
+      }
+      const waiter = suspend<void>(this.#label, this.#forget, checked);
+      this.#waiters.add(waiter);
+      return waiter.promise;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Wakes every waiting task. */
+  wakeAll(): void {
+    const waiters = this.#take();
+    if (waiters !== undefined) for (const waiter of waiters) waiter.resume(undefined);
+  }
+
+  /** Fails every waiting task with `error`. */
+  failAll(error: unknown): void {
+    const waiters = this.#take();
+    if (waiters !== undefined) for (const waiter of waiters) waiter.fail(error);
+  }
+
+  #take(): Set<Suspension<void>> | undefined {
+    const waiters = this.#waiters;
+    if (waiters.size === 0) return undefined;
+    this.#waiters = new Set();
+    return waiters;
+  }
+}

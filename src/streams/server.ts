@@ -21,7 +21,7 @@ import { existsSync, statSync, unlinkSync } from "node:fs";
 import { createServer as netCreateServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { BrokenResourceError, ClosedResourceError, InvalidStateError, isCancelled } from "../errors.js";
-import { checkpoint, suspend, validateSignal, type Suspension } from "../core/suspend.js";
+import { checkpoint, suspend, validateSignal, WaiterSet } from "../core/suspend.js";
 import { onRunExit } from "../core/run.js";
 import { als, getCurrentTask, reportException, spawn, type Task, type TaskObserver } from "../core/task.js";
 import { wrapSocket, type Connection } from "./connection.js";
@@ -113,7 +113,7 @@ export class Server implements AsyncDisposable {
   #listenerClosed = false;
   #serving = false;
   #accepted = 0;
-  #closeWaiters = new Set<Suspension<void>>();
+  readonly #closeWaiters = new WaiterSet(() => `Server.waitClosed(${this.#name})`);
 
   /** @internal Use {@link startServer}. */
   constructor(server: NetServer, handler: ConnectionHandler, name: string, path: string | undefined) {
@@ -187,9 +187,7 @@ export class Server implements AsyncDisposable {
 
   #checkClosed(): void {
     if (!this.#listenerClosed || this.#records.size > 0) return;
-    const waiters = this.#closeWaiters;
-    this.#closeWaiters = new Set();
-    for (const waiter of waiters) waiter.resume(undefined);
+    this.#closeWaiters.wakeAll();
   }
 
   /** The listening sockets. asyncio: `server.sockets`. */
@@ -274,27 +272,7 @@ export class Server implements AsyncDisposable {
    * @throws {CancelledError} when the task is cancelled.
    */
   waitClosed(options?: ServerWaitOptions): Promise<void> {
-    if (this.#listenerClosed && this.#records.size === 0) {
-      try {
-        checkpoint(options?.signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve();
-    }
-    try {
-      const waiter = suspend<void>(
-        () => `Server.waitClosed(${this.#name})`,
-        (abandoned) => {
-          this.#closeWaiters.delete(abandoned);
-        },
-        validateSignal(options?.signal),
-      );
-      this.#closeWaiters.add(waiter);
-      return waiter.promise;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#closeWaiters.wait(this.#listenerClosed && this.#records.size === 0, options?.signal);
   }
 
   /** Closes the server and waits until it is closed (`await using server = ...`). */

@@ -14,7 +14,7 @@
 import { Socket } from "node:net";
 import type { Writable } from "node:stream";
 import { BrokenResourceError, ClosedResourceError } from "../errors.js";
-import { checkpoint, suspend, validateSignal, type Suspension } from "../core/suspend.js";
+import { WaiterSet } from "../core/suspend.js";
 
 /** Shared by every drain() that need not wait: awaiting a settled promise allocates nothing. */
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -76,8 +76,8 @@ export class StreamWriter {
   #closed = false;
   #exception: unknown = undefined;
   #hasException = false;
-  #drainWaiters = new Set<Suspension<void>>();
-  #closeWaiters = new Set<Suspension<void>>();
+  readonly #drainWaiters = new WaiterSet("StreamWriter.drain()");
+  readonly #closeWaiters = new WaiterSet("StreamWriter.waitClosed()");
 
   /**
    * @param writable The stream to write to. The writer listens to its `drain`, `error` and
@@ -109,20 +109,15 @@ export class StreamWriter {
   #wakeDrainers(): void {
     const waiters = this.#drainWaiters;
     if (waiters.size === 0) return;
-    this.#drainWaiters = new Set();
-    for (const waiter of waiters) {
-      if (this.#hasException) waiter.fail(this.#exception);
-      else if (this.#stream.destroyed && !this.#closing) waiter.fail(this.#lostError());
-      else waiter.resume(undefined);
-    }
+    if (this.#hasException) waiters.failAll(this.#exception);
+    else if (this.#stream.destroyed && !this.#closing) waiters.failAll(this.#lostError());
+    else waiters.wakeAll();
   }
 
   #onClose(): void {
     this.#closed = true;
     this.#wakeDrainers();
-    const waiters = this.#closeWaiters;
-    this.#closeWaiters = new Set();
-    for (const waiter of waiters) waiter.resume(undefined);
+    this.#closeWaiters.wakeAll();
   }
 
   #lostError(): unknown {
@@ -179,29 +174,10 @@ export class StreamWriter {
   drain(options?: WriterWaitOptions): Promise<void> {
     const stream = this.#stream;
     if (this.#hasException) return Promise.reject(this.#exception);
-    if (!stream.writableNeedDrain) {
-      if (stream.destroyed && !this.#closing) return Promise.reject(this.#lostError());
-      try {
-        checkpoint(options?.signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return RESOLVED;
-    }
-    if (stream.destroyed) return this.#closing ? RESOLVED : Promise.reject(this.#lostError());
-    try {
-      const waiter = suspend<void>(
-        "StreamWriter.drain()",
-        (abandoned) => {
-          this.#drainWaiters.delete(abandoned);
-        },
-        validateSignal(options?.signal),
-      );
-      this.#drainWaiters.add(waiter);
-      return waiter.promise;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const needDrain = stream.writableNeedDrain;
+    if (stream.destroyed && !this.#closing) return Promise.reject(this.#lostError());
+    if (needDrain && stream.destroyed) return RESOLVED;
+    return this.#drainWaiters.wait(!needDrain, options?.signal);
   }
 
   /** True when {@link writeEof} can half-close this stream. asyncio: `can_write_eof()`. */
@@ -271,27 +247,7 @@ export class StreamWriter {
    * @throws {CancelledError} when the task is cancelled.
    */
   waitClosed(options?: WriterWaitOptions): Promise<void> {
-    if (this.#closed || (this.#stream.destroyed && this.#stream.closed)) {
-      try {
-        checkpoint(options?.signal);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve();
-    }
-    try {
-      const waiter = suspend<void>(
-        "StreamWriter.waitClosed()",
-        (abandoned) => {
-          this.#closeWaiters.delete(abandoned);
-        },
-        validateSignal(options?.signal),
-      );
-      this.#closeWaiters.add(waiter);
-      return waiter.promise;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#closeWaiters.wait(this.#closed || (this.#stream.destroyed && this.#stream.closed), options?.signal);
   }
 
   /**
