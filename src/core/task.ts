@@ -853,6 +853,15 @@ export function spawn<T>(fn: () => T | PromiseLike<T>, name?: string): Task<T> {
   return new Task(fn, name, als.getStore(), undefined, 0);
 }
 
+/**
+ * @internal A child task of `parent` (or a top-level task when `undefined`), whatever context
+ * the caller runs in: for work started from an event callback on behalf of an owner task, such
+ * as a server's connection handlers.
+ */
+export function spawnUnder<T>(parent: Task<unknown> | undefined, fn: () => T | PromiseLike<T>, name?: string): Task<T> {
+  return new Task(fn, name, parent, undefined, 0);
+}
+
 function collect(node: ParentNode, into: Set<Task<unknown>>): void {
   for (let task = node._firstChild; task !== undefined; task = task._nextSibling) {
     into.add(task);

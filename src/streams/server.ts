@@ -23,7 +23,7 @@ import { createServer as tlsCreateServer, type TlsOptions } from "node:tls";
 import { BrokenResourceError, ClosedResourceError, InvalidStateError, isCancelled } from "../errors.js";
 import { checkpoint, suspend, validateSignal, WaiterSet } from "../core/suspend.js";
 import { onRunExit } from "../core/run.js";
-import { als, getCurrentTask, reportException, spawn, type Task, type TaskObserver } from "../core/task.js";
+import { getCurrentTask, reportException, spawnUnder, type Task, type TaskObserver } from "../core/task.js";
 import { wrapSocket, type Connection } from "./connection.js";
 import type { StreamReader } from "./reader.js";
 import { setPipePath, type SocketAddress, type StreamWriter } from "./writer.js";
@@ -162,8 +162,7 @@ export class Server implements AsyncDisposable {
     const name = `${this.#name}[${peer}]`;
     const body = (): void | Promise<void> => handler(connection.reader, connection.writer);
     // The handler is a child of the owner's line, whatever async context the event fired in.
-    const task: Task<void> =
-      parent === undefined ? als.exit(() => spawn(body, name)) : als.run(parent, () => spawn(body, name));
+    const task: Task<void> = spawnUnder(parent, body, name);
     record.task = task;
     task._observe(record, 0);
   }
