@@ -30,6 +30,9 @@ export class Suspension<T> extends Waiter {
   data: unknown = undefined;
   /** Next in a primitive's intrusive FIFO. */
   nextInQueue: Suspension<T> | undefined = undefined;
+  /** 0: cancellation rejects at once; 1: deferred (see deferCancellation); 2: cancelled, rejection owed. */
+  #deferState: 0 | 1 | 2 = 0;
+  #deferredReason: unknown = undefined;
 
   constructor(label: string | (() => string), onAbandon: ((suspension: Suspension<T>) => void) | undefined) {
     super();
@@ -41,9 +44,21 @@ export class Suspension<T> extends Waiter {
     });
   }
 
+  /**
+   * Makes a cancellation wait for the operation in flight: the waiter leaves its task at once
+   * (`pending` turns false, so the owner's next step sees it), but the promise is rejected with
+   * the cancellation only when the owner next calls {@link resume} or {@link fail}, after it has
+   * released what the operation holds (an fd being opened, say). Use it only when that next call
+   * is certain and near: an fs callback, not a peer that may never answer.
+   */
+  deferCancellation(): this {
+    this.#deferState = 1;
+    return this;
+  }
+
   /** Wakes the waiter with `value`. Returns false if it had already been cancelled or settled. */
   resume(value: T): boolean {
-    if (!this.pending) return false;
+    if (!this.pending) return this.#settleDeferred();
     this.pending = false;
     this.leave();
     this.#unlisten();
@@ -53,7 +68,7 @@ export class Suspension<T> extends Waiter {
 
   /** Fails the waiter with `error`. Returns false if it had already been cancelled or settled. */
   fail(error: unknown): boolean {
-    if (!this.pending) return false;
+    if (!this.pending) return this.#settleDeferred();
     this.pending = false;
     this.leave();
     this.#unlisten();
@@ -78,7 +93,23 @@ export class Suspension<T> extends Waiter {
     this.leave();
     this.#unlisten();
     this.#onAbandon?.(this);
+    if (this.#deferState === 1) {
+      this.#deferState = 2;
+      this.#deferredReason = error;
+      return;
+    }
     this.#reject(error);
+  }
+
+  /** A deferred cancellation is delivered by the owner's first resume/fail after it. */
+  #settleDeferred(): false {
+    if (this.#deferState === 2) {
+      this.#deferState = 0;
+      const reason = this.#deferredReason;
+      this.#deferredReason = undefined;
+      this.#reject(reason);
+    }
+    return false;
   }
 
   #unlisten(): void {

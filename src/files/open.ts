@@ -77,7 +77,8 @@ export function open(path: string | URL, mode: OpenMode = "r", options?: OpenOpt
       encoding = textEncoding(options?.encoding);
     }
     const signal = validateSignal(options?.signal);
-    suspension = suspend<AsyncFile<string> | AsyncFile<Uint8Array>>(`open '${filePath}'`, undefined, signal);
+    // A cancellation waits for the open in flight, and its fd is closed before the task sees it.
+    suspension = suspend<AsyncFile<string> | AsyncFile<Uint8Array>>(`open '${filePath}'`, undefined, signal).deferCancellation();
   } catch (error) {
     return Promise.reject(error);
   }
@@ -92,18 +93,17 @@ export function open(path: string | URL, mode: OpenMode = "r", options?: OpenOpt
       return;
     }
     if (!needStat) {
-      const file = new AsyncFile<string>(fd, filePath, m, encoding, -1, true);
-      if (!s.resume(file)) void file.close().catch(() => {});
+      if (!s.pending) return void fs.close(fd, () => s.fail(undefined));
+      s.resume(new AsyncFile<string>(fd, filePath, m, encoding, -1, true));
       return;
     }
     fs.fstat(fd, (statError, stats) => {
-      if (statError !== null || stats.isDirectory()) {
-        fs.close(fd, () => {});
-        s.fail(statError ?? systemError("EISDIR", "illegal operation on a directory", "open", filePath));
+      if (statError !== null || stats.isDirectory() || !s.pending) {
+        const error = statError ?? systemError("EISDIR", "illegal operation on a directory", "open", filePath);
+        fs.close(fd, () => s.fail(error));
         return;
       }
-      const file = new AsyncFile<string>(fd, filePath, m, encoding, stats.size, stats.isFile());
-      if (!s.resume(file)) void file.close().catch(() => {});
+      s.resume(new AsyncFile<string>(fd, filePath, m, encoding, stats.size, stats.isFile()));
     });
   });
   return s.promise;

@@ -51,12 +51,14 @@ export function readFile(path: string | URL, options?: ReadFileOptions): Promise
     filePath = typeof path === "string" && path.length > 0 ? path : toPath(path);
     encoding = options?.encoding === undefined ? undefined : textEncoding(options.encoding);
     const signal = validateSignal(options?.signal);
-    s = suspend(`readFile '${filePath}'`, undefined, signal);
+    // A cancellation waits for the fs call in flight, so the fd is closed when the task ends.
+    s = suspend<string | Uint8Array>(`readFile '${filePath}'`, undefined, signal).deferCancellation();
   } catch (error) {
     return Promise.reject(error);
   }
   // One callback chain and a single promise: open, fstat, read (one call for a file that did not
-  // grow), close. A cancellation between two steps stops there, and the fd is closed.
+  // grow), close. A cancellation between two steps stops there, and the fd is closed before the
+  // cancelled task sees its CancelledError.
   fs.open(filePath, "r", 0o666, (openError, fd) => {
     if (openError !== null) return void s.fail(openError);
     const fail = (error: unknown): void => {

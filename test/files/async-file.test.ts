@@ -33,11 +33,6 @@ function fdsOn(path: string): number {
   return count;
 }
 
-async function noFdsOn(path: string): Promise<void> {
-  for (let i = 0; i < 100 && fdsOn(path) !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(fdsOn(path), 0, `an fd is still open on ${path}`);
-}
-
 void describe("open() and reading", () => {
   void test("text read() returns a string, binary read() a Uint8Array", () =>
     withoutLeaks(async () => {
@@ -319,8 +314,14 @@ void describe("cancellation", () => {
         const opener = createTask(() => open(path));
         opener.cancel();
         await assert.rejects(opener, CancelledError);
+        // The cancellation waited for the open in flight and closed its fd: nothing to wait for.
+        assert.equal(fdsOn(path), 0, "the fd of the cancelled open is closed when the task ends");
       });
-      await noFdsOn(path);
+      const late = new AbortController();
+      const aborted = open(path, "r", { signal: late.signal });
+      late.abort(new Error("late stop"));
+      await assert.rejects(aborted, /late stop/);
+      assert.equal(fdsOn(path), 0, "the fd of the aborted open is closed when it rejects");
       await using file = await open(path);
       const aborter = new AbortController();
       const pending = file.read(-1, { signal: aborter.signal });
@@ -371,7 +372,12 @@ void describe("readFile and writeFile", () => {
         const reader = createTask(() => readFile(path));
         reader.cancel();
         await assert.rejects(reader, CancelledError);
+        assert.equal(fdsOn(path), 0, "the fd of the cancelled readFile is closed when the task ends");
       });
-      await noFdsOn(path);
+      const late = new AbortController();
+      const aborted = readFile(path, { signal: late.signal });
+      late.abort(new Error("late stop"));
+      await assert.rejects(aborted, /late stop/);
+      assert.equal(fdsOn(path), 0, "the fd of the aborted readFile is closed when it rejects");
     }));
 });
