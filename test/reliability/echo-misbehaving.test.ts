@@ -1,7 +1,7 @@
 /**
- * Reliability: a taskio TCP line-echo server hit by 300 clients at once, a random tenth of which
- * misbehave (connect and stay silent, send garbage with no newline beyond the line limit, reset
- * abruptly mid-stream). Every well-behaved client gets its exact echoes; the server then closes
+ * Reliability: a taskio TCP line-echo server hit by 1,000 clients at once, a random tenth of which
+ * misbehave (connect and stay silent, slowloris: dribble a line one byte at a time without ever
+ * ending it, send garbage with no newline beyond the line limit, reset abruptly mid-stream). Every well-behaved client gets its exact echoes; the server then closes
  * cleanly and nothing is left.
  */
 import assert from "node:assert/strict";
@@ -13,9 +13,8 @@ import { openConnection, startServer } from "../../src/streams/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
 import { lineEcho, rawConnect } from "../_helpers/net.js";
 
-const CLIENTS = 300;
+const CLIENTS = 1000;
 const LIMIT = 4096;
-
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + 20_000;
@@ -26,15 +25,15 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-type Role = "good" | "silent" | "garbage" | "reset";
+type Role = "good" | "silent" | "slowloris" | "garbage" | "reset";
 
 for (const seed of [1, 2, 3]) {
   void test(`echo server, ${CLIENTS} clients, a random tenth misbehaving (seed ${seed})`, async () => {
     // Which clients misbehave, and how: random but reproducible.
-    const misbehaving: Role[] = ["silent", "garbage", "reset"];
+    const misbehaving: Role[] = ["silent", "slowloris", "garbage", "reset"];
     const roles = fc
-      .sample(fc.integer({ min: 0, max: 29 }), { numRuns: CLIENTS, seed })
-      .map((n, i): Role => (i === 0 || n < 27 ? "good" : misbehaving[n - 27]!));
+      .sample(fc.integer({ min: 0, max: 39 }), { numRuns: CLIENTS, seed })
+      .map((n, i): Role => (i === 0 || n < 36 ? "good" : misbehaving[n - 36]!));
     const reports: ExceptionContext[] = [];
     const previous = setExceptionHandler((context) => reports.push(context));
     try {
@@ -64,6 +63,12 @@ for (const seed of [1, 2, 3]) {
                 if (role === "garbage") {
                   socket.write(Buffer.alloc(LIMIT * 4, 0xfe));
                   await until(() => socket.closed || socket.readableEnded, `garbage client ${i} cut off`);
+                } else if (role === "slowloris") {
+                  // Holds its connection with a line that never ends, one byte at a time.
+                  for (let b = 0; b < 30 && !socket.destroyed; b++) {
+                    socket.write("s");
+                    await new Promise((resolve) => setTimeout(resolve, 3));
+                  }
                 } else if (role === "reset") {
                   socket.write("half a li");
                   await new Promise((resolve) => setImmediate(resolve));
