@@ -2,9 +2,11 @@
  * `npm run soak [-- --minutes N]`: mixed load for N minutes (default 10) — a TCP echo server with
  * well-behaved and misbehaving clients, downloads through connection resets with resume, child
  * processes, thread-pool items, and random cancellation of tasks holding semaphores and waiting
- * on queues — one bounded round after another. Every 30 s it reports RSS and the active handle
- * count (measured between rounds, when nothing should be open), and it exits 1 if either grew
- * beyond a tolerance between the first and the last third of the samples, or if a round failed.
+ * on queues — one bounded round after another. Every 30 s it reports RSS, the JS heap after a full
+ * GC (when run with `--expose-gc`, as `npm run soak` does) and the active handle count (measured
+ * between rounds, when nothing should be open), and it exits 1 if any grew beyond a tolerance
+ * between the first and the last third of the samples, or if a round failed. The heap after GC is
+ * the sharp test (a leak of a few MB shows); RSS, which the allocator keeps high, the coarse one.
  *
  * Not a test file (no `.test.` in the name): `npm test` does not run it.
  */
@@ -34,6 +36,9 @@ const REPORT_EVERY = 30_000;
 /** Tolerances between the first and the last third of the samples (medians). */
 const RSS_GROWTH_FACTOR = 1.5;
 const RSS_SLACK = 64 * 1024 * 1024;
+const HEAP_GROWTH_FACTOR = 1.2;
+const HEAP_SLACK = 8 * 1024 * 1024;
+const gc = (globalThis as { gc?: () => void }).gc;
 const HANDLE_SLACK = 4;
 
 let seed = 12_345;
@@ -187,6 +192,8 @@ async function syncLoad(): Promise<void> {
 interface Sample {
   at: number;
   rss: number;
+  /** Heap used after a full GC, or NaN without `--expose-gc`. */
+  heap: number;
   handles: number;
 }
 
@@ -234,12 +241,20 @@ async function main(): Promise<number> {
       rounds++;
       await turns(5);
       const now = performance.now();
-      const sample = { at: now - started, rss: process.memoryUsage().rss, handles: process.getActiveResourcesInfo().length };
+      gc?.();
+      const memory = process.memoryUsage();
+      const sample = {
+        at: now - started,
+        rss: memory.rss,
+        heap: gc === undefined ? Number.NaN : memory.heapUsed,
+        handles: process.getActiveResourcesInfo().length,
+      };
       samples.push(sample);
       if (now >= nextReport) {
         nextReport = now + REPORT_EVERY;
         process.stdout.write(
-          `soak: ${(sample.at / 1000).toFixed(0)} s, ${rounds} rounds, rss ${mb(sample.rss)}, handles ${sample.handles} (${process.getActiveResourcesInfo().join(",")})\n`,
+          `soak: ${(sample.at / 1000).toFixed(0)} s, ${rounds} rounds, rss ${mb(sample.rss)}, heap after GC ${mb(sample.heap)}, ` +
+            `handles ${sample.handles} (${process.getActiveResourcesInfo().join(",")})\n`,
         );
       }
     }
@@ -252,15 +267,24 @@ async function main(): Promise<number> {
   const last = samples.slice(-third);
   const rssFirst = median(first.map((s) => s.rss));
   const rssLast = median(last.map((s) => s.rss));
+  const heapFirst = median(first.map((s) => s.heap));
+  const heapLast = median(last.map((s) => s.heap));
   const handlesFirst = median(first.map((s) => s.handles));
   const handlesLast = median(last.map((s) => s.handles));
   process.stdout.write(
     `soak: done, ${rounds} rounds in ${((performance.now() - started) / 1000).toFixed(0)} s, ${failures} failed; ` +
-      `rss ${mb(rssFirst)} -> ${mb(rssLast)}, handles ${handlesFirst} -> ${handlesLast} (medians of the first and last third)\n`,
+      `rss ${mb(rssFirst)} -> ${mb(rssLast)}, heap after GC ${mb(heapFirst)} -> ${mb(heapLast)}, ` +
+      `handles ${handlesFirst} -> ${handlesLast} (medians of the first and last third)\n`,
   );
   let ok = failures === 0 && samples.length > 0;
   if (rssLast > rssFirst * RSS_GROWTH_FACTOR + RSS_SLACK) {
     process.stderr.write(`soak: RSS grew beyond the tolerance: ${mb(rssFirst)} -> ${mb(rssLast)}\n`);
+    ok = false;
+  }
+  if (gc === undefined) {
+    process.stdout.write("soak: run with --expose-gc (npm run soak does) to check the heap after GC too\n");
+  } else if (heapLast > heapFirst * HEAP_GROWTH_FACTOR + HEAP_SLACK) {
+    process.stderr.write(`soak: the heap after GC grew beyond the tolerance: ${mb(heapFirst)} -> ${mb(heapLast)}\n`);
     ok = false;
   }
   if (handlesLast > handlesFirst + HANDLE_SLACK) {
