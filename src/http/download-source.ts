@@ -7,8 +7,9 @@
  */
 
 import { getClock } from "../core/task.js";
+import { ClientResponseError } from "../errors.js";
 import type { FileSink } from "./file-sink.js";
-import { rawGet, type RawResponse, type SinkSource } from "./raw-get.js";
+import { rawGet, RawResponse, type RawStatus, type SinkSource } from "./raw-get.js";
 import type { ClientResponse } from "./response.js";
 import type { ClientSession, RequestOptions } from "./session.js";
 
@@ -25,13 +26,65 @@ export interface Source {
   start(sink: FileSink, signal: AbortSignal | undefined): Promise<void>;
 }
 
-export async function openSource(session: ClientSession, url: string | URL, request: RequestOptions, fastPath: boolean): Promise<Source> {
-  const plan = fastPath ? session._rawPlan(url, request) : undefined;
-  if (plan !== undefined) {
-    const raw = await rawGet(plan, getClock(), request.signal);
-    if (raw !== undefined) return rawSource(raw);
+/**
+ * Opens the download's response, under the session's retry policy: each attempt tries the fast
+ * path first (when allowed) and sends through the session only what the fast path cannot take.
+ * An error status seen on the fast path is judged by the same rule as the session's own answers
+ * (retried after its `Retry-After`, counted as one attempt), never sent again at once.
+ */
+export function openSource(session: ClientSession, url: string | URL, request: RequestOptions, fastPath: boolean): Promise<Source> {
+  return session._retrying(url, request, async (attempt) => {
+    const plan = fastPath ? session._rawPlan(url, request) : undefined;
+    if (plan !== undefined) {
+      const raw = await rawGet(plan, getClock(), request.signal);
+      if (raw instanceof RawResponse) return rawSource(raw);
+      if (raw !== undefined) {
+        attempt.retryStatus(statusAnswer(raw), raw.headers.get("retry-after"));
+        return statusSource(raw);
+      }
+    }
+    return responseSource(await attempt.send());
+  });
+}
+
+function headersOf(raw: RawStatus): Headers {
+  const headers = new Headers();
+  for (const [name, value] of raw.headers) {
+    try {
+      headers.append(name, value);
+    } catch {
+      // A header WHATWG Headers refuses (invalid characters) is skipped, as ClientResponse does.
+    }
   }
-  return responseSource(await session.get(url, request));
+  return headers;
+}
+
+function statusAnswer(raw: RawStatus): { status: number; reason: string; headers: Headers; method: string; url: string } {
+  return { status: raw.status, reason: raw.reason, headers: headersOf(raw), method: "GET", url: raw.url };
+}
+
+/** An error status answered on the fast path: `download()` reads its headers and raises it. */
+function statusSource(raw: RawStatus): Source {
+  const nothing: SinkSource = { label: `GET ${raw.url}`, abort: () => undefined, resume: () => undefined };
+  return {
+    status: raw.status,
+    url: raw.url,
+    contentLength: undefined,
+    sinkSource: nothing,
+    header: (name) => raw.headers.get(name),
+    raiseForStatus: () => {
+      throw new ClientResponseError(`The server answered ${raw.status} ${raw.reason}: GET ${raw.url}`, {
+        status: raw.status,
+        reason: raw.reason,
+        headers: headersOf(raw),
+        method: "GET",
+        url: raw.url,
+      });
+    },
+    release: () => undefined,
+    // Never called: download() raises for a status of 400 or more before streaming.
+    start: () => Promise.reject(new ClientResponseError(`The server answered ${raw.status}: GET ${raw.url}`, { status: raw.status })),
+  };
 }
 
 function rawSource(raw: RawResponse): Source {

@@ -186,6 +186,24 @@ export function resolveRetry(
   return { options, statuses: new Set(options.statuses ?? STATUSES) };
 }
 
+/**
+ * @internal Whether an answer with this status is worth another attempt under `policy`: the
+ * status is one the policy retries, attempts are left, and the server does not ask for a longer
+ * pause (`Retry-After`) than `maxDelay` (such an answer is returned, not retried). One rule for
+ * the session's exchanges and for `download()`'s fast path.
+ */
+export function retriesStatus(
+  policy: ResolvedRetry | undefined,
+  attempt: number,
+  attempts: number,
+  status: number,
+  retryAfter: string | undefined,
+): boolean {
+  if (policy === undefined || attempt >= attempts || !policy.statuses.has(status)) return false;
+  const wait = retryAfterMs(retryAfter);
+  return wait === undefined || wait <= (policy.options.maxDelay ?? 30_000);
+}
+
 /** @internal Milliseconds to wait according to a `Retry-After` value, or undefined. */
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
@@ -198,6 +216,9 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
 
 const kRetryable = Symbol("taskio.http.retryable");
 
+/** @internal What a retryable answer is described by: a session response, or the fast path's head. */
+export type RetryableAnswer = Pick<ClientResponse, "status" | "reason" | "headers" | "method" | "url">;
+
 /** @internal Thrown inside the retry loop for a response whose status is worth another attempt. */
 export class RetryableStatusError extends ClientResponseError {
   readonly retryAfter: string | undefined;
@@ -207,7 +228,7 @@ export class RetryableStatusError extends ClientResponseError {
     return typeof value === "object" && value !== null && kRetryable in value;
   }
 
-  constructor(response: ClientResponse, retryAfter: string | undefined) {
+  constructor(response: RetryableAnswer, retryAfter: string | undefined) {
     super(`The server answered ${response.status} ${response.reason}: ${response.method} ${response.url}`, {
       status: response.status,
       reason: response.reason,

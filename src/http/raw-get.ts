@@ -8,9 +8,11 @@
  * process's baseline. Here nothing is allocated per read.
  *
  * Only the simple case takes this path: `http:`, a `200` or `206` with a `Content-Length` and no
- * `Transfer-Encoding`. Anything else (a redirect, an error status, a chunked body, a connection
- * that fails before the headers) returns `undefined` and `download()` goes through the session
- * (which then follows redirects, retries, raises for status...).
+ * `Transfer-Encoding`. An error status (400 or more) is answered as a {@link RawStatus}: its head
+ * only (the connection is closed), which `download()` retries or raises exactly as the session
+ * would, without sending the request again. Anything else (a redirect, a chunked body, a
+ * connection that fails before the headers) returns `undefined` and `download()` sends that
+ * attempt through the session (which then follows redirects...).
  *
  * @module
  * @internal
@@ -41,6 +43,18 @@ export interface SinkSource {
   recycle?(chunk: Buffer): void;
 }
 
+/** @internal An error answer (status 400 or more) on the fast path: its head only. */
+export interface RawStatus {
+  readonly status: number;
+  readonly reason: string;
+  readonly url: string;
+  /** Lower-case names; repeated headers joined with ", ". */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** @internal What the fast path's request ends with, once the head arrived. */
+export type RawAnswer = RawResponse | RawStatus | undefined;
+
 /** @internal A response read on the fast path (headers arrived; the body is streaming). */
 export class RawResponse implements SinkSource {
   readonly label: string;
@@ -63,14 +77,14 @@ export class RawResponse implements SinkSource {
   #failure: Error | undefined = undefined;
   #done = false;
   #released = false;
-  #waiter: Suspension<RawResponse | undefined> | undefined = undefined;
+  #waiter: Suspension<RawAnswer> | undefined = undefined;
   #connectTimer: TimerHandle | undefined = undefined;
   #readTimer: TimerHandle | undefined = undefined;
   #totalTimer: TimerHandle | undefined = undefined;
   #lastActivity = 0;
   #untrack: () => void;
 
-  constructor(plan: RawPlan, clock: Clock, waiter: Suspension<RawResponse | undefined>, request: string) {
+  constructor(plan: RawPlan, clock: Clock, waiter: Suspension<RawAnswer>, request: string) {
     this.#plan = plan;
     this.#clock = clock;
     this.url = plan.url.href;
@@ -206,6 +220,7 @@ export class RawResponse implements SinkSource {
       if (before !== undefined && name === "content-length" && before !== value) return this.#fallBack();
       this.#headers.set(name, before === undefined || name === "content-length" ? value : `${before}, ${value}`);
     }
+    if (this.status >= 400) return this.#answered();
     const length = this.#headers.get("content-length");
     if (
       (this.status !== 200 && this.status !== 206) ||
@@ -315,6 +330,14 @@ export class RawResponse implements SinkSource {
     waiter?.resume(undefined);
   }
 
+  /** An error status: its head is all `download()` needs, so the connection is closed. */
+  #answered(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    this.#finish();
+    waiter?.resume({ status: this.status, reason: this.reason, url: this.url, headers: this.#headers });
+  }
+
   /** Hands the body to `sink` (what arrived already first). */
   start(sink: BodySink): void {
     this.#sink = sink;
@@ -347,11 +370,12 @@ export class RawResponse implements SinkSource {
 }
 
 /**
- * Sends a GET on a socket of its own. Resolves with the response once its headers arrived, or
- * `undefined` when the request must go through the session instead.
+ * Sends a GET on a socket of its own. Resolves once the head arrived: with the response (a body
+ * to stream), an error status's head, or `undefined` when the request must go through the
+ * session instead.
  * @internal
  */
-export async function rawGet(plan: RawPlan, clock: Clock, signal: AbortSignal | undefined): Promise<RawResponse | undefined> {
+export async function rawGet(plan: RawPlan, clock: Clock, signal: AbortSignal | undefined): Promise<RawAnswer> {
   const lines = [`GET ${plan.url.pathname}${plan.url.search} HTTP/1.1`, `host: ${plan.url.host}`];
   for (const [name, value] of Object.entries(plan.headers)) {
     if (name === "host" || name === "connection") continue;
@@ -363,9 +387,9 @@ export async function rawGet(plan: RawPlan, clock: Clock, signal: AbortSignal | 
   const permit = plan.acquire(signal);
   if (permit !== undefined) await permit;
   const holder: { response?: RawResponse } = {};
-  let s: Suspension<RawResponse | undefined>;
+  let s: Suspension<RawAnswer>;
   try {
-    s = suspend<RawResponse | undefined>(`GET ${plan.url.href} (download)`, () => holder.response?._abandon(), signal);
+    s = suspend<RawAnswer>(`GET ${plan.url.href} (download)`, () => holder.response?._abandon(), signal);
   } catch (error) {
     plan.release();
     throw error;

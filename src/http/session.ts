@@ -24,12 +24,14 @@ import type { ClientResponse } from "./response.js";
 import {
   retryAfterMs,
   resolveRetry,
+  retriesStatus,
   RetryableStatusError,
   validateSessionOptions,
   type ClientSessionOptions,
   type ClientTimeout,
   type HttpRetryOptions,
   type ResolvedRetry,
+  type RetryableAnswer,
   type SessionSettings,
 } from "./options.js";
 
@@ -69,6 +71,20 @@ export interface RawPlan {
   release(): void;
   /** Registers a running fast-path exchange so that `close()` aborts it; returns the unregister. */
   track(exchange: { abort(reason: Error): void }): () => void;
+}
+
+/** @internal One attempt of a GET run by {@link ClientSession._retrying} (`download()`). */
+export interface GetAttempt {
+  /** The attempt's number, from 1. */
+  readonly attempt: number;
+  /** Sends this attempt through undici: redirects, the session's statuses to retry... */
+  send(): Promise<ClientResponse>;
+  /**
+   * For an answer received elsewhere (the fast path's own socket): throws what makes the retry
+   * loop wait (honouring `Retry-After`) and try again when the policy retries this status, as
+   * {@link ClientSession.request} does for its own answers; returns otherwise.
+   */
+  retryStatus(answer: RetryableAnswer, retryAfter: string | undefined): void;
 }
 
 /**
@@ -200,22 +216,62 @@ export class ClientSession {
     } catch (error) {
       return Promise.reject(error);
     }
-    const policy = resolveRetry(this.#settings.retry, options?.retry, upper);
-    const body = prepareBody(options?.json, options?.data, options?.json !== undefined);
-    if (body instanceof Promise) {
-      return body.then((prepared) => this.#withRetry(upper, target, prepared, options, policy));
+    let policy: ResolvedRetry | undefined;
+    let body: PreparedBody | Promise<PreparedBody>;
+    try {
+      policy = resolveRetry(this.#settings.retry, options?.retry, upper);
+      body = prepareBody(options?.json, options?.data, options?.json !== undefined);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#withRetry(upper, target, body, options, policy);
+    const go = (prepared: PreparedBody): Promise<ClientResponse> => {
+      const used = prepared.replayable ? policy : undefined;
+      return this.#withRetry(options, used, (attempt, attempts) =>
+        this.#send(upper, target, prepared, options, attempt, attempts, used),
+      );
+    };
+    return body instanceof Promise ? body.then(go) : go(body);
   }
 
-  #withRetry(
-    method: string,
-    url: URL,
-    body: PreparedBody,
+  /**
+   * @internal A GET under the session's retry policy whose attempts `fn` makes: `download()`
+   * tries each one on its fast path first, and hands the answers it got there to
+   * `retryStatus`, so that a `Retry-After` is honoured and each attempt counted once, exactly
+   * as for `request()`. Rejects, before anything is sent, on a closed session or a bad URL.
+   */
+  _retrying<T>(url: string | URL, options: RequestOptions, fn: (attempt: GetAttempt) => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedResourceError("The session is closed: create a new ClientSession"));
+    }
+    let target: URL;
+    let policy: ResolvedRetry | undefined;
+    try {
+      target = this.#resolve(url, options.params);
+      policy = resolveRetry(this.#settings.retry, options.retry, "GET");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const body = prepareBody(undefined, undefined, false) as PreparedBody;
+    return this.#withRetry(options, policy, (attempt, attempts) =>
+      fn({
+        attempt,
+        send: () => this.#send("GET", target, body, options, attempt, attempts, policy),
+        retryStatus: (answer, retryAfter) => {
+          if (retriesStatus(policy, attempt, attempts, answer.status, retryAfter)) {
+            throw new RetryableStatusError(answer, retryAfter);
+          }
+        },
+      }),
+    );
+  }
+
+  /** Runs `fn` once per attempt as `policy` says (once without one); Retry-After is honoured. */
+  #withRetry<T>(
     options: RequestOptions | undefined,
     policy: ResolvedRetry | undefined,
-  ): Promise<ClientResponse> {
-    if (policy === undefined || !body.replayable) return this.#send(method, url, body, options, 1, 1);
+    fn: (attempt: number, attempts: number) => Promise<T>,
+  ): Promise<T> {
+    if (policy === undefined) return fn(1, 1);
     const attempts = policy.options.attempts ?? 3;
     const userIf = policy.options.retryIf;
     const retryOptions: RetryOptions = {
@@ -233,7 +289,7 @@ export class ClientSession {
       },
     };
     if (options?.signal !== undefined) retryOptions.signal = options.signal;
-    return retry((attempt) => this.#send(method, url, body, options, attempt, attempts, policy), retryOptions).catch(
+    return retry((attempt) => fn(attempt, attempts), retryOptions).catch(
       (error: unknown) => {
         // Only thrown for a retryable status when raiseForStatus is on: present it as such.
         if (error instanceof RetryableStatusError) throw error.toResponseError();
@@ -324,14 +380,11 @@ export class ClientSession {
           }
         }
       }
-      if (policy !== undefined && attempt < attempts && policy.statuses.has(status)) {
-        const retryAfter = response._header("retry-after");
-        const wait = retryAfterMs(retryAfter);
-        // A server asking for a longer pause than maxDelay gets its answer returned, not a retry.
-        if (wait === undefined || wait <= (policy.options.maxDelay ?? 30_000)) {
-          response.release();
-          throw new RetryableStatusError(response, retryAfter);
-        }
+      const retryAfter = policy === undefined ? undefined : response._header("retry-after");
+      // A server asking for a longer pause than maxDelay gets its answer returned, not a retry.
+      if (retriesStatus(policy, attempt, attempts, status, retryAfter)) {
+        response.release();
+        throw new RetryableStatusError(response, retryAfter);
       }
       if (options?.raiseForStatus ?? settings.raiseForStatus) response.raiseForStatus();
       return response;
