@@ -25,19 +25,29 @@ export function parseChecksum(checksum: Checksum): { algorithm: string; digest: 
     algorithm = checksum.slice(0, index);
     digest = checksum.slice(index + 1);
   } else if (typeof checksum === "object" && checksum !== null) {
-    algorithm = checksum.algorithm;
-    digest = checksum.digest;
+    const given = checksum as { algorithm: unknown; digest: unknown };
+    if (typeof given.algorithm !== "string" || typeof given.digest !== "string") {
+      throw new TypeError(`Expected 'checksum' as an object to be { algorithm: "sha256", digest: "<hex>" } (two strings): received ${JSON.stringify(given)}`);
+    }
+    algorithm = given.algorithm;
+    digest = given.digest;
   } else {
-    throw new TypeError(`Expected 'checksum' to be a string or { algorithm, digest }: received ${typeof checksum}`);
+    throw new TypeError(`Expected 'checksum' to be "sha256:<hex>" or { algorithm, digest }: received ${typeof checksum}`);
   }
   algorithm = algorithm.toLowerCase();
+  let size: number;
   try {
-    createHash(algorithm);
+    size = createHash(algorithm).digest().length;
   } catch {
     throw new TypeError(`Expected 'checksum' to name a hash algorithm such as sha256: received ${JSON.stringify(algorithm)}`);
   }
   if (!/^[0-9a-fA-F]+$/.test(digest)) {
-    throw new TypeError(`Expected the checksum digest to be hexadecimal: received ${JSON.stringify(digest)}`);
+    throw new TypeError(`Expected the digest of 'checksum' to be hexadecimal: received ${JSON.stringify(digest)}`);
+  }
+  if (digest.length !== size * 2) {
+    throw new TypeError(
+      `Expected the digest of 'checksum' to be ${size * 2} hex digits for ${algorithm}: received ${digest.length} (${JSON.stringify(digest)}); check that it was copied whole`,
+    );
   }
   return { algorithm, digest: digest.toLowerCase() };
 }

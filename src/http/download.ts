@@ -14,7 +14,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { close as closeFd, open as openFd, type PathLike } from "node:fs";
 import { rename, stat, unlink } from "node:fs/promises";
-import { resolve as resolvePath } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
+import { describe as describeValue } from "../core/clock.js";
 import { ClientPayloadError } from "../errors.js";
 import { hashFile, mismatch, parseChecksum, verify, type Checksum } from "./checksum.js";
 import { openSource } from "./download-source.js";
@@ -90,6 +91,9 @@ export interface DownloadResult {
  * @throws {ClientPayloadError} when the body broke off (with `resume`, the `.part` is kept).
  * @throws {ChecksumMismatchError} when the checksum differs (nothing is kept).
  * @throws {ClientTimeoutError} / {@link CancelledError} as the request does; the partial file is removed unless `resume`.
+ * @throws {TypeError} / {RangeError} naming a bad option (before anything is sent or written).
+ * @throws an `Error` with Node's `code` (`ENOENT`, `ENOTDIR`, `EISDIR`) and `path` when `dest`'s
+ * directory is missing or `dest` is a directory (before anything is sent).
  *
  * @example A resumable, verified download with progress
  * ```ts
@@ -108,14 +112,29 @@ export async function download(
   options: DownloadOptions = {},
 ): Promise<DownloadResult> {
   if (typeof dest !== "string" || dest.length === 0) {
-    throw new TypeError(`Expected 'dest' to be a file path: received ${JSON.stringify(dest)}`);
+    throw new TypeError(`Expected 'dest' to be a file path: received ${describeValue(dest)}`);
+  }
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Expected the download options to be an object: received ${describeValue(options)}`);
+  }
+  for (const key of ["json", "data"]) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(`Unknown option '${key}' for download(): a download sends a GET without a body; use session.post() to send one`);
+    }
   }
   const { resume = false, onProgress, checksum, highWaterMark = 1 << 20, fastPath = true, ...request } = options;
-  if (!Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
-    throw new RangeError(`Expected 'highWaterMark' to be a positive integer: received ${String(highWaterMark)}`);
+  if (typeof highWaterMark !== "number" || !Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
+    throw new RangeError(`Expected 'highWaterMark' to be a positive integer of bytes: received ${describeValue(highWaterMark)}`);
+  }
+  for (const [name, value] of [["resume", resume], ["fastPath", fastPath]] as const) {
+    if (typeof value !== "boolean") throw new TypeError(`Expected '${name}' to be true or false: received ${describeValue(value)}`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new TypeError(`Expected 'onProgress' to be a function: received ${describeValue(onProgress)}`);
   }
   const expected = checksum === undefined ? undefined : parseChecksum(checksum);
   const path = resolvePath(dest);
+  await checkDest(dest, path);
   const part = `${path}.part`;
   let existing = resume ? await sizeOf(part) : 0;
 
@@ -200,6 +219,37 @@ export async function download(
     resumedFrom: start,
     checksum: digest,
   };
+}
+
+/** Refuses, before the request, a `dest` that cannot be created: a missing directory, a directory. */
+async function checkDest(dest: string, path: string): Promise<void> {
+  const dir = dirname(path);
+  const fail = (code: string, syscall: string, file: string, message: string): never => {
+    const error = new Error(message) as Error & { code: string; syscall: string; path: string };
+    error.code = code;
+    error.syscall = syscall;
+    error.path = file;
+    throw error;
+  };
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "ENOENT";
+    return fail(code, "stat", dir, `Cannot download to ${JSON.stringify(dest)}: its directory ${JSON.stringify(dir)} does not exist (${code}): create it first or choose another 'dest'`);
+  }
+  if (!info.isDirectory()) {
+    return fail("ENOTDIR", "stat", dir, `Cannot download to ${JSON.stringify(dest)}: ${JSON.stringify(dir)} is not a directory (ENOTDIR): choose another 'dest'`);
+  }
+  let target;
+  try {
+    target = await stat(path);
+  } catch {
+    return; // Not there yet: the usual case.
+  }
+  if (target.isDirectory()) {
+    fail("EISDIR", "open", path, `Cannot download to ${JSON.stringify(dest)}: it is a directory (EISDIR): give 'dest' a file name inside it, such as ${JSON.stringify(`${dest.replace(/[/\\]+$/, "")}/file`)}`);
+  }
 }
 
 function withRange(request: RequestOptions, from: number): RequestOptions {

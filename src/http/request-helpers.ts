@@ -6,7 +6,8 @@
  * @internal
  */
 
-import { validateTimeout } from "./options.js";
+import { describe as describeValue } from "../core/clock.js";
+import { count, flag, validateHeaders, validateRetry, validateTimeout } from "./options.js";
 import type { RequestOptions } from "./session.js";
 
 const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];
@@ -16,6 +17,34 @@ export function validateMethod(method: string): string {
     throw new TypeError(`Expected 'method' to be an HTTP method such as "GET": received ${JSON.stringify(method)}`);
   }
   return method.toUpperCase();
+}
+
+/**
+ * Checks a request's options before anything is sent, so that a wrong one is one clear
+ * `TypeError` / `RangeError` naming it (not undici's error, nor a request sent without it).
+ */
+export function validateRequestOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`Expected the request options to be an object: received ${describeValue(options)}`);
+  }
+  const o = options as RequestOptions;
+  const params: unknown = o.params;
+  if (params !== undefined && !(params instanceof URLSearchParams) && (typeof params !== "object" || params === null || Array.isArray(params))) {
+    throw new TypeError(`Expected 'params' to be an object of query parameters or URLSearchParams: received ${describeValue(params)}`);
+  }
+  if (o.headers !== undefined) validateHeaders(o.headers, "headers");
+  if (o.timeout !== undefined) validateTimeout(o.timeout, "timeout");
+  flag(o.raiseForStatus, "raiseForStatus", false);
+  flag(o.allowRedirects, "allowRedirects", true);
+  count(o.maxRedirects, "maxRedirects", 0, 0, " (0 to follow none)");
+  validateRetry(o.retry, "retry");
+  if (o.signal !== undefined && !((o.signal as unknown) instanceof AbortSignal)) {
+    throw new TypeError(`Expected 'signal' to be an AbortSignal: received ${describeValue(o.signal)}`);
+  }
+  if (o.json !== undefined && o.data !== undefined) {
+    throw new TypeError("Expected either 'json' or 'data', not both: send the value as 'json', or encode it yourself as 'data'");
+  }
 }
 
 export function appendParams(url: URL, params: NonNullable<RequestOptions["params"]>): void {

@@ -9,6 +9,7 @@ import type { Dispatcher } from "undici";
 import { ClientResponseError, ClientTimeoutError, ClientConnectionError, ClosedResourceError, TooManyRedirectsError } from "../errors.js";
 import { getClock } from "../core/task.js";
 import { suspend, type Suspension } from "../core/suspend.js";
+import { describe } from "../core/clock.js";
 import { retry, type RetryOptions } from "../retry.js";
 import { Exchange, type ExchangePlan } from "./exchange.js";
 import { prepareBody, type PreparedBody, type RequestData } from "./request-body.js";
@@ -17,6 +18,7 @@ import {
   mergeTimeout,
   stripCredentials,
   validateMethod,
+  validateRequestOptions,
   withoutBodyHeaders,
   type Timeouts,
 } from "./request-helpers.js";
@@ -33,6 +35,7 @@ import {
   type ResolvedRetry,
   type RetryableAnswer,
   type SessionSettings,
+  validateHeaders,
 } from "./options.js";
 
 export type { ClientSessionOptions, ClientTimeout, HttpRetryOptions } from "./options.js";
@@ -212,6 +215,7 @@ export class ClientSession {
     let upper: string;
     try {
       upper = validateMethod(method);
+      validateRequestOptions(options);
       target = this.#resolve(url, options?.params);
     } catch (error) {
       return Promise.reject(error);
@@ -246,6 +250,7 @@ export class ClientSession {
     let target: URL;
     let policy: ResolvedRetry | undefined;
     try {
+      validateRequestOptions(options);
       target = this.#resolve(url, options.params);
       policy = resolveRetry(this.#settings.retry, options.retry, "GET");
     } catch (error) {
@@ -401,7 +406,9 @@ export class ClientSession {
       this.#urlCache.set(url, target);
       return target;
     }
-    target = typeof url === "string" ? this.#parse(url) : new URL(url.href);
+    if (typeof url === "string") target = this.#parse(url);
+    else if (url instanceof URL) target = this.#check(new URL(url.href));
+    else throw new TypeError(`Expected 'url' to be a string or a URL: received ${describe(url)}`);
     if (params !== undefined) appendParams(target, params);
     return target;
   }
@@ -413,11 +420,17 @@ export class ClientSession {
       target = base === undefined ? new URL(url) : new URL(url, base);
     } catch {
       throw new TypeError(
-        `Expected 'url' to be an absolute URL${base === undefined ? " (or set baseUrl)" : ""}: received ${JSON.stringify(url)}`,
+        base === undefined
+          ? `Expected 'url' to be an absolute URL such as "http://host/path" (or set the session's baseUrl for relative ones): received ${JSON.stringify(url)}`
+          : `Expected 'url' to be a URL or a path relative to baseUrl ${base.href}: received ${JSON.stringify(url)}`,
       );
     }
+    return this.#check(target);
+  }
+
+  #check(target: URL): URL {
     if (target.protocol !== "http:" && target.protocol !== "https:") {
-      throw new TypeError(`Expected an http: or https: URL: received ${JSON.stringify(target.href)}`);
+      throw new TypeError(`Expected 'url' to be an http: or https: URL (taskio/http speaks only HTTP): received ${JSON.stringify(target.href)}`);
     }
     return target;
   }
@@ -426,10 +439,7 @@ export class ClientSession {
     const base = this.#settings.headers;
     if (extra === undefined && contentType === undefined) return base;
     const out: Record<string, string> = { ...base };
-    if (extra !== undefined) {
-      const entries = extra instanceof Headers ? extra.entries() : Array.isArray(extra) ? extra : Object.entries(extra);
-      for (const [name, value] of entries as Iterable<readonly [string, string]>) out[name.toLowerCase()] = String(value);
-    }
+    if (extra !== undefined) Object.assign(out, validateHeaders(extra, "headers"));
     if (contentType !== undefined && out["content-type"] === undefined) out["content-type"] = contentType;
     return out;
   }
