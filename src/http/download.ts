@@ -53,8 +53,10 @@ export interface DownloadOptions extends Omit<RequestOptions, "json" | "data"> {
   highWaterMark?: number;
   /**
    * For plain `http:` URLs, receive the body on a socket of its own that reads into a ring of
-   * reusable buffers (no allocation per read: memory stays flat whatever the size). Anything
-   * unusual (a redirect, an error status, a chunked body) goes through the session. @default true
+   * reusable buffers (no allocation per read: memory stays flat whatever the size). An error
+   * status there is retried (after its `Retry-After`) or raised exactly as on the session, one
+   * request per attempt; anything else unusual (a redirect, a chunked body) goes through the
+   * session. @default true
    */
   fastPath?: boolean;
 }
