@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { createTask, gather, isCancelled, run, TimeoutError, waitFor, type Task } from "../../src/index.js";
+import { allTasks, createTask, gather, isCancelled, run, TimeoutError, waitFor, type Task } from "../../src/index.js";
 import { ClientSession, download } from "../../src/http/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
 import { startTestServer, type TestServer } from "../http/_server.js";
@@ -334,6 +334,7 @@ async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: nu
         await session.close();
       }
     });
+    assert.equal(allTasks().size, 0, "no task left");
     // The server sees every connection closed (the fast path's, undici's pool, the aborted ones).
     await until(() => srv.sockets.size === 0, `the server's ${srv.sockets.size} sockets to close`);
   } finally {
