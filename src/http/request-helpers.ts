@@ -7,7 +7,7 @@
  */
 
 import { describe as describeValue } from "../core/clock.js";
-import { count, flag, validateHeaders, validateRetry, validateTimeout } from "./options.js";
+import { count, flag, validateHeaders, validateRetry, validateTimeout } from "./validate.js";
 import type { RequestOptions } from "./session.js";
 
 const SENSITIVE = ["authorization", "cookie", "proxy-authorization"];

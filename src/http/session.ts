@@ -28,15 +28,14 @@ import {
   resolveRetry,
   retriesStatus,
   RetryableStatusError,
-  validateSessionOptions,
   type ClientSessionOptions,
   type ClientTimeout,
   type HttpRetryOptions,
   type ResolvedRetry,
   type RetryableAnswer,
   type SessionSettings,
-  validateHeaders,
 } from "./options.js";
+import { validateHeaders, validateSessionOptions } from "./validate.js";
 
 export type { ClientSessionOptions, ClientTimeout, HttpRetryOptions } from "./options.js";
 
