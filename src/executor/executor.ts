@@ -534,6 +534,14 @@ export abstract class Executor implements AsyncDisposable {
   #abandon(slot: Slot): void {
     const taken = this.#withdrawAhead(slot, 0);
     for (let i = taken.length - 1; i >= 0; i--) this.#requeue(taken[i]!);
+    // What is left was claimed by the worker, which runs its items one after another: the last
+    // one is what it runs now. If that one was not cancelled, the cancelled item has ended and
+    // its reply is on its way (the grace timer fired first on a busy event loop): killing the
+    // worker now would fail an item nobody cancelled.
+    if (slot.jobs.at(-1)?.state === RUNNING) {
+      this.#redistribute();
+      return;
+    }
     this.#kill(slot);
     this.#redistribute();
   }
