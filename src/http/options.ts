@@ -123,6 +123,26 @@ export function retriesStatus(
   return wait === undefined || wait <= (policy.options.maxDelay ?? 30_000);
 }
 
+/**
+ * @internal The error that makes the retry loop try again after this answer, or `undefined` when
+ * the answer is to be returned (or raised, under `raiseForStatus`) as it is: the policy does not
+ * retry its status ({@link retriesStatus}), or the user's `retryIf` says no. `retryIf` is asked
+ * here, once, while the answer is still in hand: "no" means "do not retry", so the caller gets
+ * exactly what it would without a retry policy. What `retryIf` throws propagates.
+ */
+export function retryableStatus(
+  policy: ResolvedRetry | undefined,
+  attempt: number,
+  attempts: number,
+  answer: RetryableAnswer,
+  retryAfter: string | undefined,
+): RetryableStatusError | undefined {
+  if (!retriesStatus(policy, attempt, attempts, answer.status, retryAfter)) return undefined;
+  const error = new RetryableStatusError(answer, retryAfter);
+  const userIf = policy?.options.retryIf;
+  return userIf === undefined || userIf(error, attempt) ? error : undefined;
+}
+
 /** @internal Milliseconds to wait according to a `Retry-After` value, or undefined. */
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;

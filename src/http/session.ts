@@ -26,7 +26,7 @@ import type { ClientResponse } from "./response.js";
 import {
   retryAfterMs,
   resolveRetry,
-  retriesStatus,
+  retryableStatus,
   RetryableStatusError,
   type ClientSessionOptions,
   type ClientTimeout,
@@ -261,9 +261,8 @@ export class ClientSession {
         attempt,
         send: () => this.#send("GET", target, body, options, attempt, attempts, policy),
         retryStatus: (answer, retryAfter) => {
-          if (retriesStatus(policy, attempt, attempts, answer.status, retryAfter)) {
-            throw new RetryableStatusError(answer, retryAfter);
-          }
+          const again = retryableStatus(policy, attempt, attempts, answer, retryAfter);
+          if (again !== undefined) throw again;
         },
       }),
     );
@@ -281,10 +280,9 @@ export class ClientSession {
     const retryOptions: RetryOptions = {
       ...policy.options,
       retryIf: (error, attempt) => {
-        const retryable =
-          error instanceof RetryableStatusError ||
-          error instanceof ClientConnectionError ||
-          (error instanceof ClientTimeoutError && error.which !== "total");
+        // A status was judged where it was answered (retryIf included: see retryableStatus).
+        if (error instanceof RetryableStatusError) return true;
+        const retryable = error instanceof ClientConnectionError || (error instanceof ClientTimeoutError && error.which !== "total");
         return retryable && (userIf === undefined || userIf(error, attempt));
       },
       delayFor: (error, attempt) => {
@@ -295,8 +293,8 @@ export class ClientSession {
     if (options?.signal !== undefined) retryOptions.signal = options.signal;
     return retry((attempt) => fn(attempt, attempts), retryOptions).catch(
       (error: unknown) => {
-        // Only thrown for a retryable status when raiseForStatus is on: present it as such.
-        if (error instanceof RetryableStatusError) throw error.toResponseError();
+        // Escapes only when the signal aborted the retries after a retryable status.
+        if (error instanceof RetryableStatusError) throw options?.signal?.aborted === true ? options.signal.reason : error.toResponseError();
         throw error;
       },
     );
@@ -385,10 +383,18 @@ export class ClientSession {
         }
       }
       const retryAfter = policy === undefined ? undefined : response._header("retry-after");
-      // A server asking for a longer pause than maxDelay gets its answer returned, not a retry.
-      if (retriesStatus(policy, attempt, attempts, status, retryAfter)) {
+      // A server asking for a longer pause than maxDelay, or a retryIf saying no, gets its answer
+      // returned (raised under raiseForStatus), not a retry.
+      let again: RetryableStatusError | undefined;
+      try {
+        again = retryableStatus(policy, attempt, attempts, response, retryAfter);
+      } catch (error) {
         response.release();
-        throw new RetryableStatusError(response, retryAfter);
+        throw error;
+      }
+      if (again !== undefined) {
+        response.release();
+        throw again;
       }
       if (options?.raiseForStatus ?? settings.raiseForStatus) response.raiseForStatus();
       return response;

@@ -129,3 +129,115 @@ void describe("retry", () => {
     });
   });
 });
+
+/**
+ * `retryIf` saying no to a retryable status means "do not retry": the answer is the one a request
+ * without a retry policy would get — returned, or raised only under `raiseForStatus`.
+ * Regression: it used to come back as a ClientResponseError even with raiseForStatus off.
+ */
+void describe("retry: retryIf refusing a retryable status", () => {
+  void test("the response is returned (raiseForStatus off), one request, retryIf asked once", async () => {
+    await withServer({ "/busy": sequence([[503, { "retry-after": "1" }]]) }, async (srv) => {
+      const seen: [number, number][] = [];
+      await using session = new ClientSession({
+        baseUrl: srv.url,
+        retry: {
+          attempts: 5,
+          retryIf: (error, attempt) => {
+            assert.ok(error instanceof ClientResponseError);
+            seen.push([error.status, attempt]);
+            return false;
+          },
+        },
+      });
+      const resp = await session.get("/busy");
+      assert.equal(resp.status, 503);
+      assert.equal(resp.headers.get("retry-after"), "1");
+      assert.equal(await resp.text(), "status 503", "the body is still there to read");
+      assert.equal(srv.log.length, 1);
+      assert.deepEqual(seen, [[503, 1]]);
+    });
+  });
+
+  void test("with raiseForStatus (session or request) it is raised as a plain ClientResponseError", async () => {
+    await withServer({ "/down": (_req, res) => res.writeHead(502).end("down") }, async (srv) => {
+      await using session = new ClientSession({ baseUrl: srv.url, raiseForStatus: true, retry: { retryIf: () => false } });
+      for (const options of [{}, { raiseForStatus: true, retry: { retryIf: () => false } }]) {
+        const error = await session.get("/down", options).catch((e: unknown) => e);
+        assert.ok(error instanceof ClientResponseError, String(error));
+        assert.equal(Object.getPrototypeOf(error), ClientResponseError.prototype, "the public class, not an internal one");
+        assert.equal(error.status, 502);
+        assert.equal(error.method, "GET");
+      }
+      assert.equal(srv.log.length, 2);
+      const off = await session.get("/down", { raiseForStatus: false });
+      assert.equal(off.status, 502);
+      off.release();
+    });
+  });
+
+  void test("retryIf saying yes, then no: the second answer is returned after two requests", async () => {
+    await withServer({ "/flaky": sequence([[429], [503], [504]]) }, async (srv) => {
+      const clock = new MockClock({ autojump: true });
+      await run(
+        async () => {
+          const asked: number[] = [];
+          await using session = new ClientSession({
+            baseUrl: srv.url,
+            retry: {
+              attempts: 5,
+              jitter: "none",
+              baseDelay: 10,
+              retryIf: (_e, attempt) => {
+                asked.push(attempt);
+                return attempt < 2;
+              },
+            },
+          });
+          const resp = await session.get("/flaky");
+          assert.equal(resp.status, 503);
+          resp.release();
+          assert.equal(srv.log.length, 2);
+          assert.deepEqual(asked, [1, 2]);
+        },
+        { clock },
+      );
+    });
+  });
+
+  void test("attempts exhausted on a retryable status: returned without raiseForStatus, raised with it", async () => {
+    await withServer({ "/down": (_req, res) => res.writeHead(504).end("down") }, async (srv) => {
+      const clock = new MockClock({ autojump: true });
+      await run(
+        async () => {
+          await using session = new ClientSession({ baseUrl: srv.url, retry: { attempts: 2, jitter: "none", retryIf: () => true } });
+          const resp = await session.get("/down");
+          assert.equal(resp.status, 504);
+          resp.release();
+          assert.equal(srv.log.length, 2);
+          const error = await session.get("/down", { raiseForStatus: true }).catch((e: unknown) => e);
+          assert.ok(error instanceof ClientResponseError);
+          assert.equal(Object.getPrototypeOf(error), ClientResponseError.prototype);
+          assert.equal(srv.log.length, 4);
+        },
+        { clock },
+      );
+    });
+  });
+
+  void test("a retryIf that throws ends the request with its error and frees the connection", async () => {
+    await withServer({ "/busy": sequence([[503]]) }, async (srv) => {
+      await using session = new ClientSession({
+        baseUrl: srv.url,
+        retry: {
+          retryIf: () => {
+            throw new Error("policy broke");
+          },
+        },
+      });
+      await assert.rejects(session.get("/busy"), /policy broke/);
+      assert.equal(session.active, 0);
+      assert.equal(srv.log.length, 1);
+    });
+  });
+});
