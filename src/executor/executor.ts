@@ -563,11 +563,15 @@ export abstract class Executor implements AsyncDisposable {
       job.finish();
       job.reject(error);
     }
-    for (const slot of this.#slots) {
-      for (const job of this.#withdrawAhead(slot, 0)) {
+    for (const slot of [...this.#slots]) {
+      const taken = this.#withdrawAhead(slot, 0);
+      for (const job of taken) {
         job.finish();
         job.reject(error);
       }
+      // Its first item too was taken back before it started: nothing will come from this worker
+      // (the SKIP it answers is ignored), so let it idle or retire now, or shutdown() waits forever.
+      if (taken.length > 0 && slot.jobs.length === 0) this.#refill(slot);
     }
   }
 

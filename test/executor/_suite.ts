@@ -444,6 +444,23 @@ export function executorSuite(kind: Kind, make: MakePool): void {
       });
     });
 
+    void test("shutdown({ cancelFutures: true }) right after a burst ends: workers whose items were all taken back retire too", async () => {
+      // Found by the executor storm: a thread handed items it had not started yet lost them all
+      // to cancelFutures, and nothing then retired it, so shutdown() waited forever.
+      await withoutLeaks(async () => {
+        const pool = make({ maxWorkers: 2 });
+        await Promise.all([runInExecutor(pool, tasks.add, 1, 1), runInExecutor(pool, tasks.add, 2, 2)]);
+        const burst = [1, 2, 3, 4].map((n) => runInExecutor(pool, tasks.blockFor, n));
+        const outcomes = Promise.allSettled(burst);
+        await pool.shutdown({ cancelFutures: true });
+        assert.equal(pool.statistics().workers, 0);
+        (await outcomes).forEach((outcome, i) => {
+          if (outcome.status === "fulfilled") assert.equal(outcome.value, i + 1);
+          else assert.ok(isCancelled(outcome.reason), String(outcome.reason));
+        });
+      });
+    });
+
     void test("shutdown({ wait: false }) returns at once; work still completes", async () => {
       await withoutLeaks(async () => {
         const pool = make({ maxWorkers: 1 });
