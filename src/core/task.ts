@@ -4,7 +4,11 @@
  * Why it is built this way (see DESIGN.md, "The cancellation model"):
  *
  * - **Finding the current task.** One `AsyncLocalStorage` whose store is the running `Task`. It is
- *   entered once per task (`als.run` when the body starts) and never per await.
+ *   entered once per task (when the body starts) and never per await. Where Node implements
+ *   `AsyncLocalStorage` with async context frames (Node 24's default), `als.run` allocates two
+ *   frames (a copy of the current frame with the task, then another copy to restore the
+ *   caller's); the body is started instead inside an `AsyncResource`'s scope, which restores the
+ *   caller's frame object as it was, so one frame is allocated per task (~35 % less per task).
  * - **Delivering cancellation.** A task keeps the taskio awaits it is suspended in on an intrusive
  *   list of {@link Waiter}s (asyncio keeps one `_fut_waiter`; a JS task may await several things
  *   at once, so here it is a list). `cancel()` rejects every pending waiter with
@@ -22,12 +26,26 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { realClock, type Clock } from "./clock.js";
 
 /** @internal The one store that tells every taskio await which task it belongs to. */
 export const als = new AsyncLocalStorage<Task<unknown>>();
+
+/**
+ * Whether this Node implements `AsyncLocalStorage` with async context frames (Node 24 and later
+ * unless started with `--no-async-context-frame`; Node 22 and 23 with
+ * `--experimental-async-context-frame`). Only a matter of speed: both ways of starting a task's
+ * body are correct under either implementation.
+ */
+const contextFrames = ((): boolean => {
+  const major = Number(process.versions.node.split(".")[0]);
+  const flags = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  if (major >= 24) return !flags.includes("--no-async-context-frame");
+  if (major >= 22) return flags.includes("--experimental-async-context-frame");
+  return false;
+})();
 
 const PENDING = 0;
 const FULFILLED = 1;
@@ -283,7 +301,8 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
     }
 
     try {
-      als.run(this, startBody, this, fn);
+      if (contextFrames) new AsyncResource("taskio.Task").runInAsyncScope(enterAndStart, null, this, fn);
+      else als.run(this, startBody, this, fn);
     } catch (error) {
       this._settle(REJECTED, error);
     }
@@ -722,6 +741,12 @@ export class Task<T> implements PromiseLike<T>, ParentNode {
  * (measured: about a third of the cost of a trivial task on Node 20). Any other thenable gets
  * closures, since it may call back from anywhere.
  */
+/** Starts `task`'s body inside an `AsyncResource`'s scope, which restores the caller's frame. */
+function enterAndStart(task: Task<unknown>, fn: () => unknown): void {
+  als.enterWith(task);
+  startBody(task, fn);
+}
+
 function startBody(task: Task<unknown>, fn: () => unknown): void {
   const result = fn();
   if (result instanceof Promise) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, test } from "node:test";
 import {
   CancelledError,
@@ -385,4 +386,41 @@ describe("allTasks", () => {
       assert.deepEqual([...allTasks()].map((task) => task.name), ["main"]);
     }, virtual());
   });
+});
+
+void describe("tasks and the user's own AsyncLocalStorage", () => {
+  void test("a task sees the stores of where it was created; its creator keeps its own, before and after awaits", () =>
+    withoutLeaks(() =>
+      run(async () => {
+        const requestId = new AsyncLocalStorage<string>();
+        const main = currentTask();
+        const seen: string[] = [];
+        const child = requestId.run("req-1", () =>
+          createTask(async () => {
+            seen.push(`${requestId.getStore()} ${currentTask()?.name}`);
+            await sleep(0);
+            seen.push(`${requestId.getStore()} ${currentTask()?.name}`);
+            return requestId.run("req-2", () => createTask(async () => requestId.getStore(), { name: "grandchild" }));
+          }, { name: "child" }),
+        );
+        // Back in the creator: its own task and no store, now and after an await.
+        assert.equal(currentTask(), main);
+        assert.equal(requestId.getStore(), undefined);
+        // The child returns its own child: awaiting it gives the grandchild's result.
+        const fromGrandchild = await child;
+        assert.equal(currentTask(), main);
+        assert.equal(requestId.getStore(), undefined);
+        assert.equal(fromGrandchild, "req-2");
+        assert.deepEqual(seen, ["req-1 child", "req-1 child"]);
+        // A body that throws at once leaves its creator's context as it was too.
+        requestId.enterWith("outer");
+        const failing = createTask((): never => {
+          throw new Error("at once");
+        });
+        assert.equal(currentTask(), main);
+        assert.equal(requestId.getStore(), "outer");
+        await assert.rejects(failing, /at once/);
+        assert.equal(requestId.getStore(), "outer");
+      }),
+    ));
 });
