@@ -17,6 +17,7 @@ import { validateSignal } from "../core/suspend.js";
 import { createTask, getCurrentTask, type Task } from "../core/task.js";
 import { validateHandle, type TaskHandle } from "./define-task.js";
 import type { ExecutorOptions, ExecutorRunOptions, ExecutorStatistics, ShutdownOptions } from "./executor-options.js";
+import { describeOption } from "./_internal/describe.js";
 import { CALL, CRASH, deserializeError, OK, SKIP, transferListOf, type FromWorker } from "./_internal/protocol.js";
 import { ABORTING, Job, PIPELINE_DEPTH, QUEUED, RUNNING, setCancelJob, Slot, WorkerGone, type Spawn } from "./_internal/slot.js";
 
@@ -61,11 +62,11 @@ export abstract class Executor implements AsyncDisposable {
     }
     const max = options.maxWorkers ?? defaultMaxWorkers;
     if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError(`Expected 'maxWorkers' to be a positive integer: received ${String(max)}`);
+      throw new RangeError(`Expected 'maxWorkers' to be a positive integer: received ${describeOption(max)}`);
     }
     const grace = options.cancelGracePeriod ?? 100;
     if (typeof grace !== "number" || !(grace >= 0) || grace > 2 ** 31 - 1) {
-      throw new RangeError(`Expected 'cancelGracePeriod' to be a number of milliseconds >= 0: received ${String(grace)}`);
+      throw new RangeError(`Expected 'cancelGracePeriod' to be a number of milliseconds >= 0: received ${describeOption(grace)}`);
     }
     this.#maxWorkers = max;
     this.#grace = grace;
@@ -102,10 +103,16 @@ export abstract class Executor implements AsyncDisposable {
           `The ${this.kind} executor is shut down: cannot run task '${task.name}'; create a new executor`,
         );
       }
+      if (options !== undefined && (options === null || typeof options !== "object")) {
+        throw new TypeError(`Expected 'options' to be an object: received ${options === null ? "null" : typeof options}`);
+      }
       const signal = validateSignal(options?.signal);
       if (signal?.aborted === true) throw signal.reason;
       let transfer = transferListOf(args);
       const extra = options?.transfer;
+      if (extra !== undefined && !Array.isArray(extra as unknown)) {
+        throw new TypeError(`Expected 'transfer' to be an array of ArrayBuffers, MessagePorts...: received ${extra === null ? "null" : typeof extra}`);
+      }
       if (extra !== undefined) transfer = transfer === undefined ? [...extra] : transfer.concat(extra);
       const job = new Job(this, this.#nextId++, task as TaskHandle<unknown[], unknown>, args, transfer);
       if (this.#nextId > 0x7ffffff0) this.#nextId = 1;
@@ -163,6 +170,9 @@ export abstract class Executor implements AsyncDisposable {
    */
   async *map<T, R>(task: TaskHandle<[T], R>, items: Iterable<T>, options?: { signal?: AbortSignal }): AsyncGenerator<R, void, undefined> {
     validateHandle(task);
+    if (items === null || typeof (items as Partial<Iterable<T>> | undefined)?.[Symbol.iterator] !== "function") {
+      throw new TypeError(`Expected 'items' to be an iterable: received ${items === null ? "null" : typeof items}`);
+    }
     const controller = new AbortController();
     const outer = validateSignal(options?.signal);
     const forward = (): void => controller.abort(outer?.reason);

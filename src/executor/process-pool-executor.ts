@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Executor, WorkerGone, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
 import { ABORT, type FromWorker, type ToWorker } from "./_internal/protocol.js";
+import { describeOption } from "./_internal/describe.js";
 
 /** Resolved from this module's own URL, so it works from an installed package too. */
 const WORKER_PATH = fileURLToPath(new URL("./_internal/process-worker.js", import.meta.url));
@@ -114,8 +115,18 @@ export class ProcessPoolExecutor extends Executor {
   /**
    * @param options `maxWorkers` (default: the number of CPUs), `cancelGracePeriod`, `execArgv`, `env`.
    * @throws {RangeError} When `maxWorkers` is not a positive integer or `cancelGracePeriod` is negative.
+   * @throws {TypeError} When `options`, `execArgv` or `env` has the wrong type.
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
+    if (options !== null && typeof options === "object") {
+      const { execArgv, env } = options;
+      if (execArgv !== undefined && (!Array.isArray(execArgv) || execArgv.some((arg) => typeof arg !== "string"))) {
+        throw new TypeError(`Expected 'execArgv' to be an array of strings such as ["--max-old-space-size=256"]: received ${describeOption(execArgv)}`);
+      }
+      if (env !== undefined && (env === null || typeof env !== "object")) {
+        throw new TypeError(`Expected 'env' to be an object of environment variables: received ${describeOption(env)}`);
+      }
+    }
     super(options, availableParallelism(), (events) => new ProcessChannel(events, options));
   }
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker, type ResourceLimits, type TransferListItem } from "node:worker_threads";
 import { CLAIM_CELLS, Executor, type ExecutorOptions, type WorkerChannel, type WorkerEvents } from "./executor.js";
 import { ABORT, type ToWorker } from "./_internal/protocol.js";
+import { describeOption } from "./_internal/describe.js";
 import { defaultExecArgv } from "./process-pool-executor.js";
 
 /** Resolved from this module's own URL, so it works from an installed package too. */
@@ -98,8 +99,18 @@ export class ThreadPoolExecutor extends Executor {
   /**
    * @param options `maxWorkers` (default: `min(32, CPUs + 4)`, as Python), `cancelGracePeriod`, `resourceLimits`, `name`.
    * @throws {RangeError} When `maxWorkers` is not a positive integer or `cancelGracePeriod` is negative.
+   * @throws {TypeError} When `options`, `name` or `resourceLimits` has the wrong type.
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
+    if (options !== null && typeof options === "object") {
+      const { name, resourceLimits } = options;
+      if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
+        throw new TypeError(`Expected 'name' to be a non-empty string: received ${describeOption(name)}`);
+      }
+      if (resourceLimits !== undefined && (resourceLimits === null || typeof resourceLimits !== "object")) {
+        throw new TypeError(`Expected 'resourceLimits' to be an object such as { maxOldGenerationSizeMb: 256 }: received ${describeOption(resourceLimits)}`);
+      }
+    }
     super(options, Math.min(32, availableParallelism() + 4), (events) => new ThreadChannel(events, options));
   }
 }

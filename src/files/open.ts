@@ -115,6 +115,11 @@ export function toPath(path: unknown): string {
     if (path.length === 0) throw new TypeError("Expected 'path' to be a non-empty string: received \"\"");
     return path;
   }
-  if (path instanceof URL) return fileURLToPath(path);
+  if (path instanceof URL) {
+    if (path.protocol !== "file:") {
+      throw new TypeError(`Expected 'path' to be a string or a file: URL: received a ${path.protocol} URL (${path.href})`);
+    }
+    return fileURLToPath(path);
+  }
   throw new TypeError(`Expected 'path' to be a string or a file: URL: received ${path === null ? "null" : typeof path}`);
 }

@@ -35,6 +35,7 @@ export interface WriteFileOptions {
  *
  * @param path The file's path (a string or a `file:` URL).
  * @returns The content.
+ * @throws {TypeError} for a bad path, encoding or options.
  * @throws Node's system errors naming the path (`ENOENT`, `EISDIR`...); `CancelledError`.
  * @example
  * ```ts
@@ -49,6 +50,7 @@ export function readFile(path: string | URL, options?: ReadFileOptions): Promise
   let encoding: TextEncoding | undefined;
   try {
     filePath = typeof path === "string" && path.length > 0 ? path : toPath(path);
+    if (options !== undefined) checkOptions(options, "readFile");
     encoding = options?.encoding === undefined ? undefined : textEncoding(options.encoding);
     const signal = validateSignal(options?.signal);
     // A cancellation waits for the fs call in flight, so the fd is closed when the task ends.
@@ -104,6 +106,7 @@ export function readFile(path: string | URL, options?: ReadFileOptions): Promise
  *
  * @param path The file's path.
  * @param data What to write.
+ * @throws {TypeError} for a bad path, data, flag or options, before the file is touched.
  * @throws Node's system errors naming the path; `CancelledError`.
  * @example
  * ```ts
@@ -111,6 +114,14 @@ export function readFile(path: string | URL, options?: ReadFileOptions): Promise
  * ```
  */
 export async function writeFile(path: string | URL, data: string | Uint8Array, options?: WriteFileOptions): Promise<void> {
+  // Everything is checked before the file is opened: bad input creates or truncates nothing.
+  toPath(path);
+  if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+    throw new TypeError(
+      `Expected 'data' to be a string or a Uint8Array: received ${data === null ? "null" : typeof data} (writing '${String(path)}'): nothing was written`,
+    );
+  }
+  if (options !== undefined) checkOptions(options, "writeFile");
   const flag = options?.flag ?? "w";
   if (flag !== "w" && flag !== "a" && flag !== "x") {
     throw new TypeError(`Expected 'flag' to be "w", "a" or "x": received ${JSON.stringify(flag)}`);
@@ -122,5 +133,17 @@ export async function writeFile(path: string | URL, data: string | Uint8Array, o
     await file.write(typeof data === "string" ? Buffer.from(data, "utf8") : data, opts);
   } finally {
     await file.close();
+  }
+}
+
+/** Options must be an object: `readFile(path, "utf-8")` is a common slip (Node accepts it). */
+function checkOptions(options: unknown, fn: "readFile" | "writeFile"): void {
+  if (options === null || typeof options !== "object") {
+    const shown = typeof options === "string" ? JSON.stringify(options) : options === null ? "null" : typeof options;
+    let fix = "";
+    if (typeof options === "string") {
+      fix = fn === "readFile" ? `: pass { encoding: ${shown} }` : ": strings are always written as UTF-8, so leave it out";
+    }
+    throw new TypeError(`Expected 'options' of ${fn}() to be an object: received ${shown}${fix}`);
   }
 }

@@ -11,6 +11,7 @@ import { BrokenResourceError } from "../errors.js";
 import { suspend, validateSignal, type Suspension } from "../core/suspend.js";
 import { readerFromStream, type StreamReader } from "./reader.js";
 import { setPipePath, StreamWriter } from "./writer.js";
+import { checkHost, checkOptions, checkPort, show } from "./_internal/validate.js";
 
 /** Options for {@link openConnection} and {@link openUnixConnection}. */
 export interface OpenConnectionOptions {
@@ -129,11 +130,12 @@ export function wrapSocket(socket: Socket, limit: number | undefined, name?: str
  * ```
  */
 export function openConnection(host: string, port: number, options?: OpenConnectionOptions): Promise<Connection> {
-  if (typeof host !== "string" || host.length === 0) {
-    return Promise.reject(new TypeError(`Expected 'host' to be a non-empty string: received ${JSON.stringify(host)}`));
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    return Promise.reject(new RangeError(`Expected 'port' to be an integer from 0 to 65535: received ${String(port)}`));
+  try {
+    checkHost(host);
+    checkPort(port);
+    checkOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
   }
   const ssl = options?.ssl;
   const noDelay = options?.noDelay ?? true;
@@ -172,7 +174,12 @@ export function openConnection(host: string, port: number, options?: OpenConnect
  */
 export function openUnixConnection(path: string, options?: OpenConnectionOptions): Promise<Connection> {
   if (typeof path !== "string" || path.length === 0) {
-    return Promise.reject(new TypeError(`Expected 'path' to be a non-empty string: received ${JSON.stringify(path)}`));
+    return Promise.reject(new TypeError(`Expected 'path' to be a non-empty string: received ${show(path)}`));
+  }
+  try {
+    checkOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
   }
   const ssl = options?.ssl;
   return connectWith(
@@ -201,7 +208,7 @@ async function connectWith(
   const signal = validateSignal(options?.signal);
   const limit = options?.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) {
-    throw new RangeError(`Expected 'limit' to be a positive integer: received ${String(limit)}`);
+    throw new RangeError(`Expected 'limit' to be a positive integer: received ${show(limit)}`);
   }
   const { socket, event } = start();
   let settled = false;

@@ -27,6 +27,7 @@ import { getCurrentTask, reportException, spawnUnder, type Task, type TaskObserv
 import { wrapSocket, type Connection } from "./connection.js";
 import type { StreamReader } from "./reader.js";
 import { setPipePath, type SocketAddress, type StreamWriter } from "./writer.js";
+import { checkHost, checkOptions, checkPort, show } from "./_internal/validate.js";
 
 /** A connection handler: asyncio's `client_connected_cb`. */
 export type ConnectionHandler = (reader: StreamReader, writer: StreamWriter) => void | Promise<void>;
@@ -292,11 +293,11 @@ export class Server implements AsyncDisposable {
 function validateOptions(options: StartServerOptions | undefined): void {
   const limit = options?.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) {
-    throw new RangeError(`Expected 'limit' to be a positive integer: received ${String(limit)}`);
+    throw new RangeError(`Expected 'limit' to be a positive integer: received ${show(limit)}`);
   }
   const backlog = options?.backlog;
   if (backlog !== undefined && (!Number.isSafeInteger(backlog) || backlog <= 0)) {
-    throw new RangeError(`Expected 'backlog' to be a positive integer: received ${String(backlog)}`);
+    throw new RangeError(`Expected 'backlog' to be a positive integer: received ${show(backlog)}`);
   }
 }
 
@@ -387,12 +388,9 @@ export async function startServer(
   port: number,
   options?: StartServerOptions,
 ): Promise<Server> {
-  if (typeof host !== "string" || host.length === 0) {
-    throw new TypeError(`Expected 'host' to be a non-empty string: received ${JSON.stringify(host)}`);
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Expected 'port' to be an integer from 0 to 65535: received ${String(port)}`);
-  }
+  checkHost(host);
+  checkPort(port);
+  checkOptions(options);
   const signal = validateSignal(options?.signal);
   checkpoint(signal);
   const { server, netServer } = makeServer(handler, options, undefined);
@@ -418,8 +416,9 @@ export async function startServer(
  */
 export async function startUnixServer(handler: ConnectionHandler, path: string, options?: StartServerOptions): Promise<Server> {
   if (typeof path !== "string" || path.length === 0) {
-    throw new TypeError(`Expected 'path' to be a non-empty string: received ${JSON.stringify(path)}`);
+    throw new TypeError(`Expected 'path' to be a non-empty string: received ${show(path)}`);
   }
+  checkOptions(options);
   const signal = validateSignal(options?.signal);
   checkpoint(signal);
   if (existsSync(path)) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
-import { accessSync, constants as fsConstants, existsSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, fstatSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkpoint, validateSignal } from "../core/suspend.js";
@@ -173,7 +173,15 @@ function stdio(value: unknown, name: string): "pipe" | "ignore" | "inherit" | nu
   if (value === undefined || value === INHERIT) return "inherit";
   if (value === PIPE) return "pipe";
   if (value === DEVNULL) return "ignore";
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
+    try {
+      fstatSync(value);
+    } catch (error) {
+      // Else spawn fails with a bare EBADF that blames the program.
+      throw new TypeError(`Expected '${name}' to be an open file descriptor: received ${value}, which is not open`, { cause: error });
+    }
+    return value;
+  }
   throw new TypeError(
     `Expected '${name}' to be PIPE, DEVNULL, INHERIT${name === "stderr" ? ", STDOUT" : ""} or a file descriptor: received ${describe(value)}`,
   );
@@ -231,7 +239,10 @@ function spawnError(program: string, cause: unknown, cwd: string | undefined): u
     if (original.errno !== undefined) error.errno = original.errno;
     return error;
   }
-  const what = original.code === "EACCES" ? "permission denied (EACCES): is it executable?" : original.message;
+  let what = original.code === "EACCES" ? "permission denied (EACCES): is it executable?" : original.message;
+  if (original.code === "ENOTDIR" && cwd !== undefined && !isDirectory(cwd)) {
+    what = `the working directory is not a directory (ENOTDIR): '${cwd}'`;
+  }
   const error: SystemError = new Error(`Cannot run ${JSON.stringify(program)}: ${what}`, { cause });
   if (original.code !== undefined) error.code = original.code;
   if (original.errno !== undefined) error.errno = original.errno;
@@ -240,8 +251,17 @@ function spawnError(program: string, cause: unknown, cwd: string | undefined): u
   return error;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (typeof value === "number") return String(value);
   if (Array.isArray(value)) return "an array with a non-string item";
   if (typeof value === "string") return JSON.stringify(value);
   return typeof value;

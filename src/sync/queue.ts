@@ -83,8 +83,12 @@ export class Queue<T> {
   /**
    * @param options `{ maxsize }`, or the maxsize itself as asyncio's `Queue(maxsize)`.
    * @throws {RangeError} when `maxsize` is not an integer (or Infinity).
+   * @throws {TypeError} when `options` is neither an object nor a number.
    */
   constructor(options?: QueueOptions | number) {
+    if (options !== undefined && typeof options !== "number" && (options === null || typeof options !== "object")) {
+      throw new TypeError(`Expected 'options' to be { maxsize } or the maxsize itself: received ${describe(options)}`);
+    }
     const maxsize = typeof options === "number" ? options : (options?.maxsize ?? 0);
     if (typeof maxsize !== "number" || !(Number.isInteger(maxsize) || maxsize === Infinity)) {
       throw new RangeError(`Expected 'maxsize' to be an integer or Infinity: received ${describe(maxsize)}`);

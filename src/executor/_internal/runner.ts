@@ -94,7 +94,7 @@ export class Runner {
         this.#fail(
           item,
           new TaskNotFoundError(
-            `Task module failed to load in the worker: ${moduleUrl}: ${error instanceof Error ? error.message : String(error)}`,
+            `Task module failed to load in the worker: ${moduleUrl}: ${error instanceof Error ? error.message : String(error)}: define task '${name}' in a module that exists and imports without error (pass its import.meta.url to defineTask)`,
             { moduleUrl, taskName: name, cause: error },
           ),
         );
