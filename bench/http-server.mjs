@@ -2,10 +2,19 @@
 // that the clients do not share its event loop. Prints "PORT <n>" when listening.
 //   GET /json        a small JSON body (keep-alive)
 //   GET /big?size=N  N bytes of data with Content-Length, written with backpressure
-import { createServer } from "node:http";
+// Usage: node http-server.mjs [PORT] [KEY.pem CERT.pem]   (with a key and certificate: HTTPS)
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 
 const JSON_BODY = Buffer.from(JSON.stringify({ id: 1, name: "taskio", tags: ["a", "b", "c"], ok: true }));
 const BLOCK = Buffer.alloc(1 << 20, 0x61);
+
+const [, , portArg, keyFile, certFile] = process.argv;
+const createServer = (handler) =>
+  keyFile === undefined
+    ? createHttpServer(handler)
+    : createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, handler);
 
 const server = createServer((req, res) => {
   const url = req.url ?? "/";
@@ -36,7 +45,7 @@ const server = createServer((req, res) => {
   res.writeHead(404).end();
 });
 server.keepAliveTimeout = 60_000;
-server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => {
+server.listen(Number(portArg ?? 0), "127.0.0.1", () => {
   process.stdout.write(`PORT ${server.address().port}\n`);
 });
 process.on("SIGTERM", () => process.exit(0));

@@ -9,12 +9,13 @@
  *    aiofiles iter_chunked(64 KiB) loop (uvloop). Peak RSS of each process.
  *
  * Run: npx tsc -p tsconfig.http.json && node dist/bench/http.bench.js [--rounds 3] [--n 20000] [--size-mb 1024]
+ * `--tls` serves the download over HTTPS (a self-signed certificate made with openssl, trusted by
+ * every client through its CA option); `--clients a,b` runs only those download clients.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
-import http from "node:http";
+// Only what every process needs is imported here: a client process loads the rest itself, so
+// that its peak RSS counts its own client only (`node:http` alone adds ~17 MB on Node 24).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -32,6 +33,9 @@ const { values } = parseArgs({
     "size-mb": { type: "string", default: "1024" },
     only: { type: "string" },
     dest: { type: "string" },
+    tls: { type: "boolean", default: false },
+    ca: { type: "string" },
+    clients: { type: "string" },
   },
 });
 
@@ -54,6 +58,7 @@ async function gets(port: number, n: number, c: number, client: string): Promise
   } else if (client === "fetch") {
     one = async () => (await fetch(url)).json();
   } else if (client === "node-http") {
+    const { default: http } = await import("node:http");
     const agent = new http.Agent({ keepAlive: true, maxSockets: c });
     one = () =>
       new Promise((resolve, reject) => {
@@ -86,16 +91,19 @@ async function gets(port: number, n: number, c: number, client: string): Promise
   return `${n / seconds} ${(used.user + used.system) / n}`;
 }
 
-async function big(port: number, client: string, size: number, dest: string): Promise<number> {
-  const url = `http://127.0.0.1:${port}/big?size=${size}`;
+async function big(port: number, client: string, size: number, dest: string, caFile: string | undefined): Promise<number> {
+  const ca = caFile === undefined ? undefined : readFileSync(caFile, "utf8");
+  const url = `${ca === undefined ? "http" : "https"}://127.0.0.1:${port}/big?size=${size}`;
   const started = performance.now();
   if (client === "taskio" || client === "taskio-undici") {
     const { ClientSession, download } = await import("../src/http/index.js");
-    await using session = new ClientSession();
+    await using session = new ClientSession(ca === undefined ? {} : { tls: { ca } });
     await download(session, url, dest, { fastPath: client === "taskio" });
   } else if (client === "undici-pipe") {
-    const { request } = await import("undici");
-    const { body } = await request(url);
+    const { request, Agent } = await import("undici");
+    const { pipeline } = await import("node:stream/promises");
+    const { createWriteStream } = await import("node:fs");
+    const { body } = await request(url, ca === undefined ? {} : { dispatcher: new Agent({ connect: { ca } }) });
     await pipeline(body, createWriteStream(dest));
   } else {
     throw new Error(`unknown client ${client}`);
@@ -111,7 +119,8 @@ function median(xs: number[]): number {
 }
 
 /** Runs a command under /usr/bin/time; returns its last stdout line and its peak RSS in MB. */
-function timed(cmd: string, args: string[]): { out: string; rssMb: number; seconds: number } {
+async function timed(cmd: string, args: string[]): Promise<{ out: string; rssMb: number; seconds: number }> {
+  const { spawnSync } = await import("node:child_process");
   const result = spawnSync("/usr/bin/time", ["-f", "TIME %M %e", cmd, ...args], { encoding: "utf8", cwd: root });
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${result.stderr}`);
   const match = /TIME (\d+) ([\d.]+)/.exec(result.stderr);
@@ -122,8 +131,9 @@ function timed(cmd: string, args: string[]): { out: string; rssMb: number; secon
   };
 }
 
-async function startServer(): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(process.execPath, [join(root, "bench", "http-server.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+async function startServer(args: string[]): Promise<{ port: number; stop: () => void }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [join(root, "bench", "http-server.mjs"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve) => {
     child.stdout.setEncoding("utf8").on("data", (line: string) => {
       const m = /PORT (\d+)/.exec(line);
@@ -140,19 +150,30 @@ async function driver(): Promise<void> {
   const sizeMb = Number(values["size-mb"]);
   const size = sizeMb * 1024 * 1024;
   const self = fileURLToPath(import.meta.url);
-  const server = await startServer();
   const tmp = join(root, "bench", ".tmp");
   mkdirSync(tmp, { recursive: true });
+  let caFile: string | undefined;
+  const serverArgs: string[] = [];
+  if (values.tls === true) {
+    const { makeSelfSignedCertificate } = await import("../test/_helpers/tls.js");
+    const { key, cert } = makeSelfSignedCertificate();
+    caFile = join(tmp, "bench-cert.pem");
+    writeFileSync(join(tmp, "bench-key.pem"), key);
+    writeFileSync(caFile, cert);
+    serverArgs.push("0", join(tmp, "bench-key.pem"), caFile);
+  }
+  const scheme = caFile === undefined ? "http" : "https";
+  const server = await startServer(serverArgs);
   try {
-    if (values.only === undefined || values.only === "gets") {
+    if ((values.only === undefined && caFile === undefined) || values.only === "gets") {
       const clients = ["taskio", "undici", "fetch", "node-http", "aiohttp", "aiohttp-uvloop"];
       const results = new Map<string, number[]>(clients.map((k) => [k, []]));
       const cpus = new Map<string, number[]>(clients.map((k) => [k, []]));
       for (let r = 0; r < rounds; r++) {
         for (const client of clients) {
           const { out } = client.startsWith("aiohttp")
-            ? timed(PY, ["-P", join(root, "bench", "py", "http.py"), "gets", String(server.port), String(n), String(c), ...(client === "aiohttp-uvloop" ? ["--uvloop"] : [])])
-            : timed(process.execPath, [self, "--client", client, "--port", String(server.port), "--n", String(n), "--c", String(c)]);
+            ? await timed(PY, ["-P", join(root, "bench", "py", "http.py"), "gets", String(server.port), String(n), String(c), ...(client === "aiohttp-uvloop" ? ["--uvloop"] : [])])
+            : await timed(process.execPath, [self, "--client", client, "--port", String(server.port), "--n", String(n), "--c", String(c)]);
           const [rate, cpu] = out.split(" ");
           results.get(client)?.push(Number(rate));
           cpus.get(client)?.push(Number(cpu));
@@ -174,19 +195,21 @@ async function driver(): Promise<void> {
     }
     if (values.only === undefined || values.only === "download") {
       const dest = join(tmp, "big.bin");
-      const clients = ["taskio", "taskio-undici", "curl", "undici-pipe", "aiohttp-aiofiles-uvloop"];
+      const clients = values.clients?.split(",") ?? ["taskio", "taskio-undici", "curl", "undici-pipe", "aiohttp-aiofiles-uvloop"];
+      const ca = caFile === undefined ? [] : ["--ca", caFile];
       const results = new Map<string, { mbps: number[]; rss: number[] }>(clients.map((k) => [k, { mbps: [], rss: [] }]));
       for (let r = 0; r < rounds; r++) {
         for (const client of clients) {
           rmSync(dest, { force: true });
           let run: { out: string; rssMb: number; seconds: number };
           if (client === "curl") {
-            run = timed("curl", ["-s", "-o", dest, `http://127.0.0.1:${server.port}/big?size=${size}`]);
+            const trust = caFile === undefined ? [] : ["--cacert", caFile];
+            run = await timed("curl", ["-s", ...trust, "-o", dest, `${scheme}://127.0.0.1:${server.port}/big?size=${size}`]);
             run.out = String(size / 1e6 / run.seconds);
           } else if (client.startsWith("aiohttp")) {
-            run = timed(PY, ["-P", join(root, "bench", "py", "http.py"), "download", String(server.port), String(size), dest, "--uvloop"]);
+            run = await timed(PY, ["-P", join(root, "bench", "py", "http.py"), "download", String(server.port), String(size), dest, "--uvloop", ...ca]);
           } else {
-            run = timed(process.execPath, [self, "--client", client, "--port", String(server.port), "--size-mb", String(sizeMb), "--dest", dest]);
+            run = await timed(process.execPath, [self, "--client", client, "--port", String(server.port), "--size-mb", String(sizeMb), "--dest", dest, ...ca]);
           }
           const entry = results.get(client);
           entry?.mbps.push(Number(run.out));
@@ -194,8 +217,8 @@ async function driver(): Promise<void> {
         }
       }
       rmSync(dest, { force: true });
-      const curl = median(results.get("curl")?.mbps ?? []);
-      console.log(`\n${sizeMb} MiB download to disk, ${rounds} rounds (median MB/s; peak RSS of the whole process)`);
+      const curl = median(results.get("curl")?.mbps ?? [NaN]);
+      console.log(`\n${sizeMb} MiB download to disk over ${scheme}, Node ${process.version}, ${rounds} rounds (median MB/s; peak RSS of the whole process)`);
       console.log("| client | MB/s (median) | rounds | vs curl | peak RSS MB (median) |");
       console.log("|---|---:|---|---:|---:|");
       for (const [client, { mbps, rss }] of results) {
@@ -211,7 +234,7 @@ async function driver(): Promise<void> {
 if (values.client !== undefined) {
   const port = Number(values.port);
   if (values.dest !== undefined) {
-    console.log(await big(port, values.client, Number(values["size-mb"]) * 1024 * 1024, values.dest));
+    console.log(await big(port, values.client, Number(values["size-mb"]) * 1024 * 1024, values.dest, values.ca));
   } else {
     console.log(await gets(port, Number(values.n), Number(values.c), values.client));
   }

@@ -2,22 +2,24 @@
  * `download()`: an HTTP body streamed to disk in constant memory, resumable, verified, and never
  * left truncated under its final name.
  *
- * The path from socket to file is deliberate: undici's parser hands each body chunk to a
- * {@link FileSink} (no reader, no `Readable`, no copy), which gathers what arrived while the
- * previous write was running into one `writev` at an explicit file position. When more than
- * `highWaterMark` bytes wait for the disk, the socket is paused (undici's own pause) until the
- * disk catches up: memory stays bounded whatever the size.
+ * The path from socket to file is deliberate. Usually the body is read on a socket of the
+ * download's own (`raw-get.ts`: TCP or TLS) into a ring of reusable buffers, each handed back
+ * once written. Otherwise undici's parser hands each body chunk to a {@link FileSink} (no
+ * reader, no `Readable`, no copy). The sink gathers what arrived while the previous write was
+ * running into one `writev` at an explicit file position; when more than `highWaterMark` bytes
+ * wait for the disk (or the ring is used up), the socket is paused until the disk catches up:
+ * memory stays bounded whatever the size.
  *
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { close as closeFd, open as openFd, type PathLike } from "node:fs";
 import { rename, stat, unlink } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import { describe as describeValue } from "../core/clock.js";
 import { ClientPayloadError } from "../errors.js";
-import { hashFile, mismatch, parseChecksum, verify, type Checksum } from "./checksum.js";
+import { createHash, hashFile, mismatch, parseChecksum, verify, type Checksum } from "./checksum.js";
 import { openSource } from "./download-source.js";
 import { FileSink } from "./file-sink.js";
 import type { ClientSession, RequestOptions } from "./session.js";
@@ -52,8 +54,9 @@ export interface DownloadOptions extends Omit<RequestOptions, "json" | "data"> {
   /** Bytes waiting for the disk before the socket is paused. @default 1048576 */
   highWaterMark?: number;
   /**
-   * For plain `http:` URLs, receive the body on a socket of its own that reads into a ring of
-   * reusable buffers (no allocation per read: memory stays flat whatever the size). An error
+   * Receive the body on a socket of its own (TCP for `http:`, TLS for `https:`, verified with
+   * the session's `tls` settings) that reads into a ring of reusable buffers (no allocation per
+   * read: memory stays flat whatever the size). An error
    * status there is retried (after its `Retry-After`) or raised exactly as on the session, one
    * request per attempt; anything else unusual (a redirect, a chunked body) goes through the
    * session. @default true

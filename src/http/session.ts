@@ -69,6 +69,8 @@ export interface RawPlan {
   headers: Record<string, string>;
   timeout: Timeouts;
   maxResponseSize: number;
+  /** For an `https:` URL: the session's TLS settings (the same as undici's connections get). */
+  tls: SessionSettings["tls"] | undefined;
   acquire(signal: AbortSignal | undefined): Promise<void> | undefined;
   release(): void;
   /** Registers a running fast-path exchange so that `close()` aborts it; returns the unregister. */
@@ -483,19 +485,21 @@ export class ClientSession {
   };
 
   /**
-   * @internal What `download()` needs to fetch a plain-HTTP body over its own socket: the
-   * resolved URL, the headers, the timeouts and the session's connection limit. `undefined` when
-   * the request is not eligible (HTTPS, a custom dispatcher, a closed session).
+   * @internal What `download()` needs to fetch a body over its own socket (TCP, or TLS for an
+   * `https:` URL): the resolved URL, the headers, the timeouts, the TLS settings and the
+   * session's connection limit. `undefined` when the request is not eligible (a custom
+   * dispatcher, a closed session).
    */
   _rawPlan(url: string | URL, options: RequestOptions): RawPlan | undefined {
     if (this.#closed || !this.#ownsDispatcher) return undefined;
     const target = this.#resolve(url, options.params);
-    if (target.protocol !== "http:") return undefined;
+    if (target.protocol !== "http:" && target.protocol !== "https:") return undefined;
     return {
       url: target,
       headers: this.#headers(options.headers, undefined),
       timeout: mergeTimeout(this.#settings.timeout, options.timeout),
       maxResponseSize: this.#settings.maxResponseSize,
+      tls: target.protocol === "https:" ? this.#settings.tls : undefined,
       acquire: (signal) => this.#acquire(signal),
       release: this.#release,
       track: (exchange) => {
