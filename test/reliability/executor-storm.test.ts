@@ -368,11 +368,11 @@ const runs = (name: string, fallback: number): number => Number(process.env[name
 void describe(`executor cancellation storms (seed ${SEED}; replay with STORM_SEED=${SEED})`, () => {
   void test("thread pool: random items cancelled at random moments lose nothing and leak nothing", async (t) => {
     t.diagnostic(`seed ${SEED}`);
-    await stormTest("thread", (grace) => new ThreadPoolExecutor({ maxWorkers: 2, cancelGracePeriod: grace }), runs("STORM_THREAD_RUNS", 20));
+    await stormTest("thread", (grace) => new ThreadPoolExecutor({ maxWorkers: 2, cancelGracePeriod: grace }), runs("STORM_THREAD_RUNS", 25));
   });
 
   void test("process pool: random items cancelled at random moments lose nothing and leak nothing", async (t) => {
     t.diagnostic(`seed ${SEED}`);
-    await stormTest("process", (grace) => new ProcessPoolExecutor({ maxWorkers: 2, cancelGracePeriod: grace }), runs("STORM_PROCESS_RUNS", 10));
+    await stormTest("process", (grace) => new ProcessPoolExecutor({ maxWorkers: 2, cancelGracePeriod: grace }), runs("STORM_PROCESS_RUNS", 15));
   });
 });
