@@ -27,6 +27,11 @@ export interface ClientTimeout {
  * Retry settings for HTTP: those of `retry()` plus which methods and statuses are retried.
  * Connection errors and `connect`/`sockRead` timeouts are retried; a `Retry-After` header is
  * honoured (a request for a longer wait than `maxDelay` is not retried).
+ *
+ * `retryIf(error, attempt)` is asked once per failure. For an answer with a retryable status,
+ * `error` is a `ClientResponseError` (its `status` and `headers`), and `false` means "do not
+ * retry": the response is returned as it would be without a retry policy (raised only under
+ * `raiseForStatus`). The same when the attempts run out.
  */
 export interface HttpRetryOptions extends RetryOptions {
   /** Methods retried. @default ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"] (the idempotent ones) */
