@@ -33,10 +33,9 @@ export interface Source {
  * (retried after its `Retry-After`, counted as one attempt), never sent again at once.
  */
 export function openSource(session: ClientSession, url: string | URL, request: RequestOptions, fastPath: boolean): Promise<Source> {
-  // The session never raises here: `download()` judges every status itself, the same way on
-  // both paths (a 416 on a resumed download may mean the `.part` is complete; other statuses of
-  // 400 or more are raised by `download()` whatever `raiseForStatus` says).
-  return session._retrying(url, { ...request, raiseForStatus: false }, async (attempt) => {
+  // The session never raises here (see GetAttempt.send): `download()` judges every status
+  // itself, the same way on both paths.
+  return session._retrying(url, request, async (attempt) => {
     const plan = fastPath ? session._rawPlan(url, request) : undefined;
     if (plan !== undefined) {
       const raw = await rawGet(plan, getClock(), request.signal);

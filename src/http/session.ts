@@ -81,7 +81,12 @@ export interface RawPlan {
 export interface GetAttempt {
   /** The attempt's number, from 1. */
   readonly attempt: number;
-  /** Sends this attempt through undici: redirects, the session's statuses to retry... */
+  /**
+   * Sends this attempt through undici: redirects, the session's statuses to retry... It never
+   * raises for a status, whatever `raiseForStatus` says: `download()` judges every status itself,
+   * the same way on both paths (a 416 on a resumed download may mean the `.part` is complete;
+   * other statuses of 400 or more it raises).
+   */
   send(): Promise<ClientResponse>;
   /**
    * For an answer received elsewhere (the fast path's own socket): throws what makes the retry
@@ -258,10 +263,11 @@ export class ClientSession {
       return Promise.reject(error);
     }
     const body = prepareBody(undefined, undefined, false) as PreparedBody;
+    const quiet: RequestOptions = { ...options, raiseForStatus: false };
     return this.#withRetry(options, policy, (attempt, attempts) =>
       fn({
         attempt,
-        send: () => this.#send("GET", target, body, options, attempt, attempts, policy),
+        send: () => this.#send("GET", target, body, quiet, attempt, attempts, policy),
         retryStatus: (answer, retryAfter) => {
           const again = retryableStatus(policy, attempt, attempts, answer, retryAfter);
           if (again !== undefined) throw again;
