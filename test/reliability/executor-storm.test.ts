@@ -359,7 +359,7 @@ function stormTest(kindName: "thread" | "process", make: (grace: number) => Exec
         );
       }),
       // No shrinking: a failed storm's pool may be wedged; the seed and the case are printed.
-      { seed: SEED, numRuns, endOnFailure: true },
+      { seed: SEED, numRuns, endOnFailure: true, includeErrorInReport: true },
     );
   });
 }
