@@ -360,6 +360,16 @@ void describe("sync, retry, maps and durations: bad sizes and options", () => {
         );
       }
       await refuses(() => mapConcurrent(loose(5), ok, { concurrency: 1 }), TypeError, /'items'.*received 5/);
+      // Infinity: mapConcurrent runs everything at once (documented); the lazy iterConcurrent,
+      // which buffers up to 2 * concurrency results, needs a bound.
+      assert.deepEqual(await mapConcurrent([1, 2], ok, { concurrency: Infinity }), [1, 1]);
+      await refuses(
+        async () => {
+          for await (const _ of iterConcurrent([1, 2], ok, { concurrency: Infinity })) assert.fail("iterConcurrent ran unbounded");
+        },
+        RangeError,
+        /^Expected 'concurrency' to be a positive integer: received Infinity/,
+      );
     });
   });
 
