@@ -31,6 +31,8 @@ import type { Spec } from "../executor/fixtures/storm-tasks.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
 
 const SEED = process.env["STORM_SEED"] === undefined ? Date.now() % 2 ** 31 : Number(process.env["STORM_SEED"]);
+/** With STORM_SEED, `STORM_PATH=<path>` (printed with a counterexample) replays just that case. */
+const PATH = process.env["STORM_PATH"];
 
 type Kind = "quick" | "pollingSpin" | "asyncSleep" | "stubborn" | "blockingSleep" | "boom" | "exitWorker" | "uncaught";
 const handles: Record<Kind, TaskHandle<[Spec], number>> = {
@@ -359,7 +361,7 @@ function stormTest(kindName: "thread" | "process", make: (grace: number) => Exec
         );
       }),
       // No shrinking: a failed storm's pool may be wedged; the seed and the case are printed.
-      { seed: SEED, numRuns, endOnFailure: true, includeErrorInReport: true },
+      { seed: SEED, numRuns, endOnFailure: true, includeErrorInReport: true, ...(PATH === undefined ? {} : { path: PATH }) },
     );
   });
 }
