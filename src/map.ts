@@ -283,6 +283,9 @@ export async function mapConcurrent<T, R>(
   if (typeof fn !== "function") {
     throw new TypeError(`Expected 'fn' to be a function: received ${describe(fn)}`);
   }
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(`Expected 'options' to be an object such as { concurrency: 8 }: received ${describe(options)}`);
+  }
   let concurrency = validateConcurrency(options?.concurrency ?? Infinity, true);
   const signal = validateSignal(options?.signal);
   checkpoint(signal);

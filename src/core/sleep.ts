@@ -1,5 +1,5 @@
 import { CancelledError } from "../errors.js";
-import { realClock, validateDelay, type Clock, type TimerHandle } from "./clock.js";
+import { describe, realClock, validateDelay, type Clock, type TimerHandle } from "./clock.js";
 import { validateSignal } from "./suspend.js";
 import { als, Waiter, type Task } from "./task.js";
 
@@ -66,8 +66,19 @@ class SleepWaiter extends Waiter {
  * ```
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
-  validateDelay(ms, "ms");
-  const signal = options === undefined ? undefined : validateSignal(options.signal);
+  let signal: AbortSignal | undefined;
+  try {
+    validateDelay(ms, "ms");
+    if (options !== undefined) {
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`Expected 'options' to be an object such as { signal }: received ${describe(options)}`);
+      }
+      signal = validateSignal(options.signal);
+    }
+  } catch (error) {
+    // As waitFor, timeout and moveOnAfter: bad arguments reject, they do not throw.
+    return Promise.reject(error);
+  }
   const task: Task<unknown> | undefined = als.getStore();
   const run = task?._run;
   // sleep(0) is a checkpoint that yields one turn of the event loop, even under a virtual clock

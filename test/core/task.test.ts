@@ -299,9 +299,11 @@ describe("cancellation", () => {
   });
 
   test("sleep validates its arguments", async () => {
-    assert.throws(() => sleep(-1), /Expected 'ms' to be a non-negative number/);
-    assert.throws(() => sleep(Number.NaN), RangeError);
-    assert.throws(() => sleep(1, { signal: "x" as never }), /Expected 'signal' to be an AbortSignal/);
+    // Bad arguments reject (as waitFor, timeout and moveOnAfter do), they do not throw.
+    await assert.rejects(sleep(-1), /Expected 'ms' to be a non-negative number/);
+    await assert.rejects(sleep(Number.NaN), RangeError);
+    await assert.rejects(sleep(1, { signal: "x" as never }), /Expected 'signal' to be an AbortSignal/);
+    await assert.rejects(sleep(1, null as never), /Expected 'options' to be an object/);
   });
 
   test("a sleep beyond the 24.8-day timer limit does not fire early", async () => {

@@ -93,21 +93,6 @@ function assertError(error: unknown, type: ErrorClass, message: RegExp): void {
   assert.ok(!error.message.includes("\n"), `a multi-line message: ${error.message}`);
 }
 
-/**
- * Like {@link refuses}, but also accepts a synchronous throw: `sleep()` in the core validates `ms`
- * before it makes its promise (reported; the other waiting calls reject).
- */
-async function refusesEitherWay(fn: () => unknown, type: ErrorClass, message: RegExp): Promise<void> {
-  let result: unknown;
-  try {
-    result = fn();
-  } catch (error) {
-    assertError(error, type, message);
-    return;
-  }
-  await refuses(() => result, type, message);
-}
-
 /** Asserts a Node system error (an OS refusal) with `code` that names `path`. */
 async function refusedByOs(fn: () => Promise<unknown>, code: string, path: string): Promise<void> {
   await assert.rejects(fn(), (error: unknown) => {
@@ -360,6 +345,7 @@ void describe("sync, retry, maps and durations: bad sizes and options", () => {
         );
       }
       await refuses(() => mapConcurrent(loose(5), ok, { concurrency: 1 }), TypeError, /'items'.*received 5/);
+      await refuses(() => mapConcurrent([1], ok, loose(null)), TypeError, /^Expected 'options' to be an object such as \{ concurrency: 8 \}: received null/);
       // Infinity: mapConcurrent runs everything at once (documented); the lazy iterConcurrent,
       // which buffers up to 2 * concurrency results, needs a bound.
       assert.deepEqual(await mapConcurrent([1, 2], ok, { concurrency: Infinity }), [1, 1]);
@@ -378,10 +364,13 @@ void describe("sync, retry, maps and durations: bad sizes and options", () => {
       const ok = (): Promise<number> => Promise.resolve(1);
       for (const [ms, shown] of [[Number.NaN, "NaN"], [-1, "-1"], ["5", '"5"'], [null, "null"]] as const) {
         const message = new RegExp(`^Expected 'ms' to be a non-negative number of milliseconds or Infinity: received ${shown}`);
-        await refusesEitherWay(() => sleep(loose(ms)), RangeError, message);
+        await refuses(() => sleep(loose(ms)), RangeError, message);
         await refuses(() => waitFor(ok, loose(ms)), RangeError, message);
         await refuses(() => timeout(loose(ms), ok), RangeError, message);
         await refuses(() => moveOnAfter(loose(ms), ok), RangeError, message);
+      }
+      for (const [options, shown] of [[null, "null"], ["x", '"x"']] as const) {
+        await refuses(() => sleep(1, loose(options)), TypeError, new RegExp(`^Expected 'options' to be an object such as \\{ signal \\}: received ${shown}`));
       }
     });
   });
