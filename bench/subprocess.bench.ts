@@ -1,5 +1,5 @@
 // The subprocess benchmark (issue 5): (1) spawn 500 `true`, 4 at a time; (2) read the 1,000,000
-// lines of `seq 1000000` one by one (decoded to strings, as the seed does).
+// lines of `seq 1000000` one by one (decoded to strings, as the seed does), with readLine() and lines().
 // Usage: npm run build && node dist/bench/subprocess.bench.js [--rounds 3] [--only spawn|lines] [--metric wall|cpu]
 // Each variant runs in its own process (see lib/harness.ts); this file is also the variant
 // runner: `node dist/bench/subprocess.bench.js --variant NAME`.
@@ -56,6 +56,14 @@ async function variantMain(variant: string): Promise<void> {
     await proc.wait();
     check(n);
   }
+  // The text line iterator: each buffered block decoded once and split, as readline does.
+  async function readTextLines(): Promise<void> {
+    await using proc = await createSubprocessExec("seq", [String(lineCount)], { stdout: PIPE });
+    let n = 0;
+    for await (const _line of proc.stdout!.lines()) n++;
+    await proc.wait();
+    check(n);
+  }
   const once: Record<string, () => Promise<unknown>> = {
     "spawn: taskio": () =>
       run(() =>
@@ -77,12 +85,21 @@ async function variantMain(variant: string): Promise<void> {
     "spawn: execa": () => pool(spawns, () => execa("true")),
     "lines: taskio in run()": () => run(readLines),
     "lines: taskio, no run()": readLines,
+    "lines: taskio lines() in run()": () => run(readTextLines),
+    "lines: taskio lines(), no run()": readTextLines,
     "lines: child_process + readline": async () => {
       const child = spawn("seq", [String(lineCount)], { stdio: ["ignore", "pipe", "inherit"] });
       let n = 0;
       for await (const _line of createInterface({ input: child.stdout, crlfDelay: Infinity })) n++;
       check(n);
     },
+    "lines: child_process + readline in run()": () =>
+      run(async () => {
+        const child = spawn("seq", [String(lineCount)], { stdio: ["ignore", "pipe", "inherit"] });
+        let n = 0;
+        for await (const _line of createInterface({ input: child.stdout, crlfDelay: Infinity })) n++;
+        check(n);
+      }),
     "lines: execa": async () => {
       let n = 0;
       for await (const _line of execa("seq", [String(lineCount)])) n++;
@@ -142,7 +159,10 @@ if (values.variant !== undefined) {
       [
         node("lines: taskio in run()"),
         node("lines: taskio, no run()"),
+        node("lines: taskio lines() in run()"),
+        node("lines: taskio lines(), no run()"),
         node("lines: child_process + readline"),
+        node("lines: child_process + readline in run()"),
         node("lines: execa"),
         python("lines: Python asyncio", "lines", "asyncio"),
         python("lines: Python uvloop", "lines", "uvloop"),

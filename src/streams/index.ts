@@ -6,7 +6,7 @@
  */
 
 export { StreamReader, readerFromStream, DEFAULT_LIMIT } from "./reader.js";
-export type { ReaderTransport, StreamReaderOptions, ReadOptions, ReaderFromStreamOptions } from "./reader.js";
+export type { ReaderTransport, StreamReaderOptions, ReadOptions, ReaderFromStreamOptions, LinesOptions, LinesEncoding } from "./reader.js";
 export { StreamWriter } from "./writer.js";
 export type { StreamWriterOptions, WriterWaitOptions, SocketAddress } from "./writer.js";
 export { Connection, openConnection, openUnixConnection } from "./connection.js";

@@ -23,6 +23,7 @@
 import type { Readable } from "node:stream";
 import { BrokenResourceError, IncompleteReadError, InvalidStateError, LimitOverrunError } from "../errors.js";
 import { checkpoint, suspend, validateSignal, type Suspension } from "../core/suspend.js";
+import { LINE_ENCODINGS, safeUnits, splitLines, trimLine } from "./_internal/lines.js";
 
 /** The default `limit`: 64 KiB, as asyncio's `_DEFAULT_LIMIT`. */
 export const DEFAULT_LIMIT = 64 * 1024;
@@ -61,6 +62,45 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** The encodings {@link StreamReader.lines} decodes: those where a `0x0A` byte is always `"\n"`. */
+export type LinesEncoding = "utf-8" | "utf8" | "latin1" | "ascii";
+
+/** Options for {@link StreamReader.lines}. */
+export interface LinesOptions {
+  /**
+   * How the bytes are decoded. Invalid UTF-8 becomes U+FFFD, as `Buffer.toString()` does.
+   * @default "utf-8"
+   */
+  encoding?: LinesEncoding;
+  /**
+   * Keep each line's `"\n"` (or `"\r\n"`). Without it (the default) both are removed; a lone
+   * `"\r"` is not a line break and stays.
+   * @default false
+   */
+  keepEnds?: boolean;
+  /** Abort the iteration: `next()` rejects with the signal's reason (the unread lines stay buffered). */
+  signal?: AbortSignal;
+}
+
+/** One `lines()` iteration's state: the lines decoded from one block, handed out one by one. */
+class LinesState {
+  /** The decoded lines not handed out yet are `batch[index..]`. */
+  batch: string[] = NO_LINES;
+  index = 0;
+  /** The bytes `batch` was decoded from (so unread lines can be put back as they arrived). */
+  block: Buffer = EMPTY;
+  done = false;
+  constructor(
+    readonly encoding: BufferEncoding,
+    readonly keepEnds: boolean,
+    readonly safe: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
+
+const NO_LINES: string[] = [];
+const LINES_DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * A buffered reader over a byte stream. asyncio: `asyncio.StreamReader`.
  *
@@ -96,6 +136,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #transport: ReaderTransport | undefined = undefined;
   #paused = false;
   readonly #limit: number;
+  /** The `lines()` iteration holding decoded lines not handed out yet, if any. */
+  #linesOwner: LinesState | undefined = undefined;
 
   /**
    * @param options See {@link StreamReaderOptions}.
@@ -117,6 +159,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** How many bytes are buffered and not yet read. */
   get buffered(): number {
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     return this.#buf.length - this.#start;
   }
 
@@ -127,6 +170,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** True when the stream has ended and every buffered byte was read. asyncio: `at_eof()`. */
   atEof(): boolean {
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     return this.#eof && this.#buf.length === this.#start;
   }
 
@@ -354,6 +398,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isInteger(n)) return Promise.reject(new TypeError(`Expected 'n' to be an integer: received ${String(n)}`));
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     if (n > 0) {
       const signal = options?.signal;
       // A cancellation point even when data is buffered, checked before anything is taken, so a
@@ -422,6 +467,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    *   buffered part of it) is discarded, as asyncio does, so the next read starts after it.
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     const signal = options?.signal;
     if (this.#waiter === undefined) {
       let line: Buffer | undefined;
@@ -450,6 +496,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return Promise.reject(new TypeError(`Expected 'separator' to be a string or Uint8Array: received ${typeof separator}`));
     }
     if (sep.length === 0) return Promise.reject(new RangeError("Expected 'separator' to be non-empty: received an empty separator"));
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     return this.#readUntil(Buffer.isBuffer(sep) ? sep : Buffer.from(sep), "StreamReader.readUntil()", options);
   }
 
@@ -500,6 +547,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (!Number.isSafeInteger(n) || n < 0) {
       return Promise.reject(new RangeError(`Expected 'n' to be a non-negative integer: received ${String(n)}`));
     }
+    if (this.#linesOwner !== undefined) this.#reclaimLines();
     const signal = options?.signal;
     try {
       checkpoint(signal); // a cancellation point before anything is taken (see read())
@@ -525,6 +573,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const toResult = (line: Buffer): IteratorResult<Buffer> => (line.length === 0 ? done : { done: false, value: line });
     return {
       next: (): Promise<IteratorResult<Buffer>> => {
+        if (this.#linesOwner !== undefined) this.#reclaimLines();
         if (this.#waiter === undefined) {
           let line: Buffer | undefined;
           try {
@@ -539,6 +588,182 @@ export class StreamReader implements AsyncIterable<Buffer> {
       },
       return: (): Promise<IteratorResult<Buffer>> => Promise.resolve(done),
     };
+  }
+
+  /**
+   * Iterates over the stream's lines as strings, until EOF. The fast way to read text: each block
+   * of buffered bytes is decoded once and split, and the lines are handed out from that batch, so
+   * a line costs one `next()` and no `Buffer` view or decode of its own (what `node:readline`
+   * does). Yields the same lines as a `readLine()` loop decoded one by one, the last one even
+   * without a `"\n"`; with `keepEnds: false` (the default) without their `"\n"` or `"\r\n"`.
+   *
+   * Each `next()` is a cancellation point, as `readLine()` is. The limit and backpressure work as
+   * for `readLine()`: a line longer than `limit` bytes throws `LimitOverrunError` (after the lines
+   * before it), and a block decoded at once is at most `2 × limit` bytes.
+   *
+   * Unread lines are never lost. Lines decoded but not yet yielded go back into the buffer, as
+   * the bytes they came from, when the iteration ends early (`break`, `return()`, a cancellation,
+   * an abort), and also when another read is called on the reader meanwhile, so mixing
+   * `lines()` with `read()`, `readLine()`... keeps the bytes in order. After an error or a
+   * cancellation the iterator is finished (`next()` returns `done`); call `lines()` again to go on.
+   *
+   * @param options See {@link LinesOptions}.
+   * @returns An async iterator over the lines.
+   * @throws {TypeError} when `options`, `keepEnds` or `signal` has the wrong type.
+   * @throws {RangeError} when `encoding` is not one of {@link LinesEncoding}.
+   *
+   * @example Counting a child's output lines
+   * ```ts
+   * const child = spawn("seq", ["1000000"]);
+   * let total = 0;
+   * for await (const line of readerFromStream(child.stdout).lines()) total += Number(line);
+   * ```
+   */
+  lines(options?: LinesOptions): AsyncIterableIterator<string> {
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new TypeError(`Expected 'options' to be an object: received ${options === null ? "null" : typeof options}`);
+    }
+    const encoding: unknown = options?.encoding ?? "utf-8";
+    if (typeof encoding !== "string" || !LINE_ENCODINGS.has(encoding)) {
+      throw new RangeError(
+        `Expected 'encoding' to be "utf-8", "utf8", "latin1" or "ascii": received ${typeof encoding === "string" ? JSON.stringify(encoding) : typeof encoding} (read bytes with readLine() for other encodings)`,
+      );
+    }
+    const keepEnds: unknown = options?.keepEnds ?? false;
+    if (typeof keepEnds !== "boolean") throw new TypeError(`Expected 'keepEnds' to be a boolean: received ${typeof keepEnds}`);
+    const signal = validateSignal(options?.signal);
+    const state = new LinesState(encoding as BufferEncoding, keepEnds, safeUnits(encoding, this.#limit), signal);
+    const iterator: AsyncIterableIterator<string> = {
+      next: (): Promise<IteratorResult<string>> => this.#nextLine(state),
+      return: (): Promise<IteratorResult<string>> => {
+        this.#closeLines(state);
+        return Promise.resolve(LINES_DONE);
+      },
+      [Symbol.asyncIterator](): AsyncIterableIterator<string> {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  #nextLine(state: LinesState): Promise<IteratorResult<string>> {
+    if (state.done) return Promise.resolve(LINES_DONE);
+    try {
+      checkpoint(state.signal); // a cancellation point before anything is handed out (see read())
+    } catch (error) {
+      this.#closeLines(state);
+      return Promise.reject(error);
+    }
+    const batch = state.batch;
+    const index = state.index;
+    if (index < batch.length) {
+      const value = batch[index] as string;
+      if (index + 1 === batch.length) this.#dropBatch(state);
+      else state.index = index + 1;
+      return Promise.resolve({ done: false, value });
+    }
+    return this.#fillLines(state);
+  }
+
+  /** The batch is empty: decode the next block, or take one line (waiting for it if need be). */
+  #fillLines(state: LinesState): Promise<IteratorResult<string>> {
+    if (this.#linesOwner !== undefined) this.#reclaimLines(); // another lines() iteration's batch
+    let line: Buffer | undefined;
+    if (this.#waiter === undefined) {
+      try {
+        const first = this.#takeLineBlock(state);
+        if (first !== undefined) return Promise.resolve({ done: false, value: first });
+        line = this.#tryLine();
+      } catch (error) {
+        this.#closeLines(state);
+        return Promise.reject(error);
+      }
+    }
+    if (line !== undefined) return Promise.resolve(this.#lineResult(state, line));
+    return (this.#suspend(LINE, 0, "StreamReader.lines()", state.signal) as Promise<Buffer>).then(
+      (taken) => this.#lineResult(state, taken),
+      (error: unknown) => {
+        this.#closeLines(state);
+        throw error;
+      },
+    );
+  }
+
+  #lineResult(state: LinesState, line: Buffer): IteratorResult<string> {
+    if (line.length === 0) {
+      state.done = true;
+      return LINES_DONE;
+    }
+    return { done: false, value: trimLine(line.toString(state.encoding), state.keepEnds) };
+  }
+
+  /**
+   * Takes the buffered bytes up to the last `"\n"` within `2 × limit` bytes, decodes them at once
+   * into `state`'s batch and returns the first line; `undefined` when there is no such `"\n"`, or
+   * when the first line is longer than the limit (then `#tryLine` throws for it, as for readLine).
+   */
+  #takeLineBlock(state: LinesState): string | undefined {
+    const buf = this.#buf;
+    const start = this.#start;
+    const from = start + this.#scanned; // [start, from) is known to hold no "\n"
+    const windowEnd = Math.min(buf.length, start + 2 * this.#limit + 1);
+    if (windowEnd <= from) return undefined;
+    const last = buf.subarray(from, windowEnd).lastIndexOf(NEWLINE);
+    if (last === -1) return undefined;
+    let end = from + last + 1;
+    let lines = splitLines(buf.toString(state.encoding, start, end), state.keepEnds, state.safe);
+    if (lines === undefined) {
+      // A line may be over the limit: find the first one that is, in bytes, and stop before it.
+      const limit = this.#limit;
+      let pos = start;
+      while (pos < end) {
+        const nl = buf.indexOf(NEWLINE, pos);
+        if (nl - pos > limit) break;
+        pos = nl + 1;
+      }
+      if (pos === start) return undefined;
+      end = pos;
+      lines = splitLines(buf.toString(state.encoding, start, end), state.keepEnds, Infinity) ?? NO_LINES;
+    }
+    const block = this.#take(end - start);
+    if (lines.length > 1) {
+      state.batch = lines;
+      state.index = 1;
+      state.block = block;
+      this.#linesOwner = state;
+    }
+    return lines[0];
+  }
+
+  #dropBatch(state: LinesState): void {
+    state.batch = NO_LINES;
+    state.index = 0;
+    state.block = EMPTY;
+    if (this.#linesOwner === state) this.#linesOwner = undefined;
+  }
+
+  /** Ends a lines() iteration, putting its unread lines back into the buffer. */
+  #closeLines(state: LinesState): void {
+    state.done = true;
+    if (this.#linesOwner === state) this.#reclaimLines();
+  }
+
+  /**
+   * Puts the bytes of the lines decoded but not handed out back in front of the buffer, so that
+   * the next read (of any kind) gets them. They are the last `remaining` lines of the block.
+   */
+  #reclaimLines(): void {
+    const state = this.#linesOwner;
+    if (state === undefined) return;
+    const block = state.block;
+    const remaining = state.batch.length - state.index;
+    this.#dropBatch(state);
+    if (remaining <= 0) return;
+    // The block ends with "\n": the remaining lines start after the (remaining + 1)-th "\n" from the end.
+    let pos = block.length - 1;
+    for (let k = 0; k < remaining && pos !== -1; k++) pos = pos === 0 ? -1 : block.lastIndexOf(NEWLINE, pos - 1);
+    const rest = block.subarray(pos + 1);
+    this.#unread([rest], rest.length);
   }
 
   /** Shows the state, like asyncio's repr: `StreamReader <12 bytes, eof, waiter>`. */
