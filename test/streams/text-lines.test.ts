@@ -210,6 +210,23 @@ void describe("StreamReader.lines() over a socket pair", () => {
   });
 });
 
+void describe("StreamReader.lines() backpressure", () => {
+  void test("a decoded block is at most 2 × limit bytes, and taking it resumes the source at limit", async () => {
+    const events: string[] = [];
+    const reader = new StreamReader({ limit: 100 });
+    reader.setTransport({ pauseReading: () => events.push("pause"), resumeReading: () => events.push("resume") });
+    for (let i = 0; i < 10; i++) reader.feedData(Buffer.from(`${"z".repeat(49)}\n`)); // 500 bytes
+    assert.deepEqual(events, ["pause"]);
+    const it = reader.lines();
+    for (let i = 0; i < 4; i++) assert.equal((await it.next()).value, "z".repeat(49));
+    assert.deepEqual(events, ["pause"], "the first block took 200 bytes, 300 are left: still paused");
+    await it.next();
+    assert.deepEqual(events, ["pause", "resume"], "the second block leaves 100 bytes: resumed");
+    await it.return?.();
+    assert.equal(reader.buffered, 500 - 5 * 50, "the 3 lines decoded but not yielded are back");
+  });
+});
+
 void describe("StreamReader.lines() over a child process", () => {
   void test("seq 200000 is read whole, in order, in run() and not", async () => {
     const count = 200_000;
@@ -240,7 +257,8 @@ void describe("StreamReader.lines() equals a readLine() loop", () => {
         fc.integer({ min: 1, max: 60 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 5 }),
-        async (chunks, limit, keepEnds, breakAt) => {
+        fc.boolean(),
+        async (chunks, limit, keepEnds, breakAt, mix) => {
           const feed = (reader: StreamReader): void => {
             for (const chunk of chunks) reader.feedData(Uint8Array.from(chunk));
             reader.feedEof();
@@ -265,12 +283,24 @@ void describe("StreamReader.lines() equals a readLine() loop", () => {
           });
           const actual = new StreamReader({ limit });
           feed(actual);
-          // Break after `breakAt` lines each time, so unread lines are put back over and over.
+          // Break after `breakAt` lines each time, so unread lines are put back over and over;
+          // with `mix`, every third line is read by readLine() while the iterator is live.
           const got = await drain(actual, async (r, out) => {
+            const it = r.lines({ keepEnds });
             let n = 0;
-            for await (const line of r.lines({ keepEnds })) {
-              out.push(line);
-              if (breakAt > 0 && ++n >= breakAt) break;
+            for (let k = 1; ; k++) {
+              if (mix && k % 3 === 0) {
+                const line = await r.readLine();
+                if (line.length > 0) out.push(keepEnds ? line.toString() : line.toString().replace(/\r?\n$/, ""));
+                continue;
+              }
+              const result = await it.next();
+              if (result.done === true) return;
+              out.push(result.value);
+              if (breakAt > 0 && ++n >= breakAt) {
+                await it.return?.();
+                return;
+              }
             }
           });
           assert.deepEqual(got, want);
