@@ -2,7 +2,8 @@
  * A real HTTP server on 127.0.0.1 for the HTTP tests: started and stopped by each test, with
  * per-path handlers, a request log and the open sockets (to check that connections are freed).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 
 /** A request handler; may be async. */
@@ -10,7 +11,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestSe
 
 /** A running test server. */
 export interface TestServer {
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` when started with `tls`). */
   url: string;
   port: number;
   server: Server;
@@ -27,12 +28,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server whose `routes` map a path (without query) to a handler; other paths get 404. */
-export async function startTestServer(routes: Record<string, Handler>): Promise<TestServer> {
+/**
+ * Starts a server whose `routes` map a path (without query) to a handler; other paths get 404.
+ * With `tls` (a PEM key and certificate) it serves HTTPS.
+ */
+export async function startTestServer(routes: Record<string, Handler>, options?: { tls?: { key: string; cert: string } }): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const waiting = new Map<string, (() => void)[]>();
   let idleWaiters: (() => void)[] = [];
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const path = (req.url ?? "/").split("?")[0] as string;
     self.log.push(`${req.method ?? "GET"} ${req.url ?? "/"}`);
     self.headers.push(req.headers);
@@ -49,7 +53,10 @@ export async function startTestServer(routes: Record<string, Handler>): Promise<
     Promise.resolve(handler(req, res, self)).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
-  });
+  };
+  const tls = options?.tls;
+  // An https.Server is an http.Server over TLS: the same fields and methods the tests use.
+  const server: Server = tls === undefined ? createServer(listener) : createHttpsServer({ key: tls.key, cert: tls.cert }, listener);
   server.keepAliveTimeout = 60_000;
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
@@ -66,7 +73,7 @@ export async function startTestServer(routes: Record<string, Handler>): Promise<
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
   const self: TestServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "http" : "https"}://127.0.0.1:${port}`,
     port,
     server,
     sockets,

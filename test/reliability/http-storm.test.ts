@@ -12,6 +12,9 @@
  * request; once it is closed the server sees every connection closed; no task, timer or socket
  * is left (withoutLeaks).
  *
+ * Each run is over plain HTTP or, at random, HTTPS (a self-signed certificate the session trusts
+ * through its `tls.ca`; downloads then take the TLS fast path or the undici path).
+ *
  * Replay a failure with `TASKIO_SEED=<seed>` (the seed is printed).
  */
 import assert from "node:assert/strict";
@@ -20,11 +23,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { allTasks, createTask, gather, isCancelled, run, TimeoutError, waitFor, type Task } from "../../src/index.js";
 import { ClientSession, download } from "../../src/http/index.js";
 import { withoutLeaks } from "../_helpers/leaks.js";
+import { makeSelfSignedCertificate, needsOpenssl, type SelfSignedCertificate } from "../_helpers/tls.js";
 import { startTestServer, type TestServer } from "../http/_server.js";
 
 const SEED = process.env.TASKIO_SEED === undefined ? 20_261_125 : Number(process.env.TASKIO_SEED);
@@ -87,48 +91,51 @@ function query(url: string | undefined): URLSearchParams {
 }
 
 /** The server: every route paces its body so that cancellation lands mid-body. */
-function startServer(): Promise<TestServer> {
+function startServer(tls: SelfSignedCertificate | undefined): Promise<TestServer> {
   const failedOnce = new Set<string>();
-  return startTestServer({
-    // Sized body with Content-Length (fast-path eligible), headers after `delay` ms.
-    "/body": (req, res) => {
-      const q = query(req.url);
-      const data = bodyOf(Number(q.get("id")), Number(q.get("size")));
-      const start = (): void => {
-        if (res.destroyed) return;
-        res.writeHead(200, { "content-length": data.length, "content-type": "application/octet-stream" });
-        pace(res, data, Number(q.get("piece") ?? 16_384));
-      };
-      const delay = Number(q.get("delay") ?? 0);
-      if (delay > 0) setTimeout(start, delay);
-      else start();
+  return startTestServer(
+    {
+      // Sized body with Content-Length (fast-path eligible), headers after `delay` ms.
+      "/body": (req, res) => {
+        const q = query(req.url);
+        const data = bodyOf(Number(q.get("id")), Number(q.get("size")));
+        const start = (): void => {
+          if (res.destroyed) return;
+          res.writeHead(200, { "content-length": data.length, "content-type": "application/octet-stream" });
+          pace(res, data, Number(q.get("piece") ?? 16_384));
+        };
+        const delay = Number(q.get("delay") ?? 0);
+        if (delay > 0) setTimeout(start, delay);
+        else start();
+      },
+      // Text lines, chunked (no Content-Length), split across writes at arbitrary places.
+      "/lines": (req, res) => {
+        const q = query(req.url);
+        res.writeHead(200, { "content-type": "text/plain" });
+        pace(res, linesOf(Number(q.get("id")), Number(q.get("count"))), 997);
+      },
+      // The first request for a key answers 503 (with Retry-After when asked), later ones the body.
+      "/flaky": (req, res) => {
+        const q = query(req.url);
+        const key = q.get("key") ?? "";
+        if (!failedOnce.has(key)) {
+          failedOnce.add(key);
+          const ra = q.get("ra");
+          res.writeHead(503, ra === null ? {} : { "retry-after": ra }).end("busy");
+          return;
+        }
+        const data = bodyOf(Number(q.get("id")), Number(q.get("size")));
+        res.writeHead(200, { "content-length": data.length });
+        pace(res, data, 8192);
+      },
+      // Headers, then silence: only a timeout (or a cancellation) ends it.
+      "/hang": (_req, res) => {
+        res.writeHead(200, { "content-length": 1000 });
+        res.write("partial");
+      },
     },
-    // Text lines, chunked (no Content-Length), split across writes at arbitrary places.
-    "/lines": (req, res) => {
-      const q = query(req.url);
-      res.writeHead(200, { "content-type": "text/plain" });
-      pace(res, linesOf(Number(q.get("id")), Number(q.get("count"))), 997);
-    },
-    // The first request for a key answers 503 (with Retry-After when asked), later ones the body.
-    "/flaky": (req, res) => {
-      const q = query(req.url);
-      const key = q.get("key") ?? "";
-      if (!failedOnce.has(key)) {
-        failedOnce.add(key);
-        const ra = q.get("ra");
-        res.writeHead(503, ra === null ? {} : { "retry-after": ra }).end("busy");
-        return;
-      }
-      const data = bodyOf(Number(q.get("id")), Number(q.get("size")));
-      res.writeHead(200, { "content-length": data.length });
-      pace(res, data, 8192);
-    },
-    // Headers, then silence: only a timeout (or a cancellation) ends it.
-    "/hang": (_req, res) => {
-      res.writeHead(200, { "content-length": 1000 });
-      res.write("partial");
-    },
-  });
+    tls === undefined ? undefined : { tls },
+  );
 }
 
 const stepArb = fc.record({
@@ -148,7 +155,16 @@ type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 type Outcome = { sha: string } | { timedOut: true };
 
 /** How the workflows ended, over all runs (printed, and checked to cover each ending). */
-const tally = { completed: 0, cancelled: 0, timedOut: 0, cancelledMidBody: 0, downloads: 0, downloadsCancelled: 0 };
+const tally = { completed: 0, cancelled: 0, timedOut: 0, cancelledMidBody: 0, downloads: 0, downloadsCancelled: 0, httpsRuns: 0 };
+
+/** The certificate of the HTTPS runs (none when openssl is missing: every run is then plain HTTP). */
+let certificate: SelfSignedCertificate | undefined;
+before(() => {
+  if (needsOpenssl() === false) certificate = makeSelfSignedCertificate();
+});
+after(() => {
+  certificate = undefined;
+});
 
 void describe("HTTP cancellation storms", () => {
   void test(`random cancellation of HTTP workflows: exact bodies, no partial files, every connection closed (seed ${SEED})`, { timeout: 120_000 }, async (t) => {
@@ -160,7 +176,8 @@ void describe("HTTP cancellation storms", () => {
           fc.array(stepArb, { minLength: 1, maxLength: 10 }),
           fc.integer({ min: 0, max: 4 }),
           fc.integer({ min: 0, max: 3 }),
-          (steps, limit, limitPerHost) => stormOnce(steps, limit, limitPerHost).then(() => void ran++),
+          fc.boolean(),
+          (steps, limit, limitPerHost, secure) => stormOnce(steps, limit, limitPerHost, secure ? certificate : undefined).then(() => void ran++),
         ),
         { seed: SEED, numRuns: RUNS },
       ),
@@ -168,15 +185,17 @@ void describe("HTTP cancellation storms", () => {
     assert.equal(ran, RUNS);
     t.diagnostic(`endings: ${JSON.stringify(tally)}`);
     assert.ok(tally.completed > 0 && tally.cancelled > 0 && tally.timedOut > 0 && tally.cancelledMidBody > 0, JSON.stringify(tally));
+    if (certificate !== undefined) assert.ok(tally.httpsRuns > 0 && tally.httpsRuns < RUNS, JSON.stringify(tally));
   });
 });
 
-async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: number): Promise<void> {
+async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: number, tls: SelfSignedCertificate | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "taskio-http-storm-"));
-  const srv = await startServer();
+  const srv = await startServer(tls);
+  if (tls !== undefined) tally.httpsRuns++;
   try {
     await run(async () => {
-      const session = new ClientSession({ baseUrl: srv.url, limit, limitPerHost });
+      const session = new ClientSession({ baseUrl: srv.url, limit, limitPerHost, ...(tls === undefined ? {} : { tls: { ca: tls.cert } }) });
       try {
         const expected = new Map<string, string>(); // file name -> sha of a completed download
         const tasks: Task<Outcome>[] = [];
