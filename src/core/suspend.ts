@@ -15,6 +15,9 @@
 import { CancelledError } from "../errors.js";
 import { als, Waiter, type Task } from "./task.js";
 
+/** Marks a suspension whose cancellation waits for its owner (see `deferCancellation`). */
+const DEFER = Symbol("defer");
+
 /** @internal */
 export class Suspension<T> extends Waiter {
   /** The promise the awaiting code waits on. */
@@ -30,9 +33,11 @@ export class Suspension<T> extends Waiter {
   data: unknown = undefined;
   /** Next in a primitive's intrusive FIFO. */
   nextInQueue: Suspension<T> | undefined = undefined;
-  /** 0: cancellation rejects at once; 1: deferred (see deferCancellation); 2: cancelled, rejection owed. */
-  #deferState: 0 | 1 | 2 = 0;
-  #deferredReason: unknown = undefined;
+  /**
+   * `undefined`: a cancellation rejects at once; `DEFER`: it waits (see deferCancellation); a
+   * box: cancelled, the rejection with its reason is owed. One field, as every wait has one.
+   */
+  #deferred: typeof DEFER | { readonly reason: unknown } | undefined = undefined;
 
   constructor(label: string | (() => string), onAbandon: ((suspension: Suspension<T>) => void) | undefined) {
     super();
@@ -52,7 +57,7 @@ export class Suspension<T> extends Waiter {
    * is certain and near: an fs callback, not a peer that may never answer.
    */
   deferCancellation(): this {
-    this.#deferState = 1;
+    this.#deferred = DEFER;
     return this;
   }
 
@@ -93,9 +98,8 @@ export class Suspension<T> extends Waiter {
     this.leave();
     this.#unlisten();
     this.#onAbandon?.(this);
-    if (this.#deferState === 1) {
-      this.#deferState = 2;
-      this.#deferredReason = error;
+    if (this.#deferred === DEFER) {
+      this.#deferred = { reason: error };
       return;
     }
     this.#reject(error);
@@ -103,11 +107,10 @@ export class Suspension<T> extends Waiter {
 
   /** A deferred cancellation is delivered by the owner's first resume/fail after it. */
   #settleDeferred(): false {
-    if (this.#deferState === 2) {
-      this.#deferState = 0;
-      const reason = this.#deferredReason;
-      this.#deferredReason = undefined;
-      this.#reject(reason);
+    const owed = this.#deferred;
+    if (owed !== undefined && owed !== DEFER) {
+      this.#deferred = undefined;
+      this.#reject(owed.reason);
     }
     return false;
   }
