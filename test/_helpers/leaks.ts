@@ -3,6 +3,7 @@
  * no timer, socket, child process or worker that the test created may still be open.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { allTasks } from "../../src/index.js";
 
 /** The kinds of active resources, counted (`process.getActiveResourcesInfo()`). */
@@ -41,4 +42,35 @@ export async function withoutLeaks<T>(fn: () => Promise<T>): Promise<T> {
   assert.deepEqual(leaked, [], `resources leaked: ${leaked.join(", ")}`);
   assert.equal(allTasks().size, 0, "tasks left running outside run()");
   return result;
+}
+
+/**
+ * Waits until `condition()` holds, polling the event loop (a turn at a time, then every 2 ms),
+ * and fails naming `what` after `timeoutMs`: ordering-based, never a tight wall-clock limit.
+ */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let turn = 0; !condition(); turn++) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    if (turn < 200) await new Promise((resolve) => setImmediate(resolve));
+    else await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** The live (or not yet reaped) child processes of this process, from /proc/<pid>/stat. */
+export function childPids(): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[1]) === process.pid) children.push(Number(entry));
+  }
+  return children;
 }

@@ -4,7 +4,11 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { withoutLeaks } from "../_helpers/leaks.js";
 
 /** A request handler; may be async. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestServer) => unknown;
@@ -97,4 +101,24 @@ export async function startTestServer(routes: Record<string, Handler>, options?:
     },
   };
   return self;
+}
+
+/**
+ * Runs `fn` with a test server on `routes` and a fresh temporary folder (for downloads), under
+ * `withoutLeaks`; the server is closed and the folder removed afterwards.
+ */
+export async function withTestServer(routes: Record<string, Handler>, fn: (srv: TestServer, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "taskio-http-"));
+  try {
+    await withoutLeaks(async () => {
+      const srv = await startTestServer(routes);
+      try {
+        await fn(srv, dir);
+      } finally {
+        await srv.close();
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,33 +6,16 @@
  * Regression: the fast path used to send a 429/503's request again at once through the session.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CancelledError, createTask, run } from "../../src/index.js";
 import { ClientResponseError, ClientSession, download } from "../../src/http/index.js";
 import { MockClock } from "../../src/testing/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
-import { startTestServer, type Handler, type TestServer } from "./_server.js";
+import { settle } from "../_helpers/leaks.js";
+import { withTestServer, type Handler } from "./_server.js";
 
 const BODY = Buffer.from("the body that finally came\n".repeat(1000));
-
-async function withEnv(routes: Record<string, Handler>, fn: (srv: TestServer, dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "taskio-dl-retry-"));
-  try {
-    await withoutLeaks(async () => {
-      const srv = await startTestServer(routes);
-      try {
-        await fn(srv, dir);
-      } finally {
-        await srv.close();
-      }
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Answers the given statuses in turn, then 200 with BODY (Content-Length: the fast path takes it). */
 function sequence(answers: readonly (readonly [number, Record<string, string>])[]): Handler {
@@ -44,17 +27,13 @@ function sequence(answers: readonly (readonly [number, Record<string, string>])[
   };
 }
 
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
 void describe("download(): Retry-After on the fast path", () => {
   void test("429/503 with Retry-After: waited exactly (virtual time), one request per attempt, all on the fast path", async () => {
     const answers = [
       [503, { "retry-after": "1" }],
       [429, { "retry-after": "2" }],
     ] as const;
-    await withEnv({ "/busy": sequence(answers) }, async (srv, dir) => {
+    await withTestServer({ "/busy": sequence(answers) }, async (srv, dir) => {
       const clock = new MockClock({ autojump: true });
       const delays: number[] = [];
       await run(
@@ -82,7 +61,7 @@ void describe("download(): Retry-After on the fast path", () => {
   });
 
   void test("the attempts run out: exactly `attempts` requests, then the last status is raised", async () => {
-    await withEnv({ "/down": (_req, res) => res.writeHead(503, { "retry-after": "1" }).end("down") }, async (srv, dir) => {
+    await withTestServer({ "/down": (_req, res) => res.writeHead(503, { "retry-after": "1" }).end("down") }, async (srv, dir) => {
       const clock = new MockClock({ autojump: true });
       await run(
         async () => {
@@ -104,7 +83,7 @@ void describe("download(): Retry-After on the fast path", () => {
   });
 
   void test("a Retry-After longer than maxDelay is not waited for: the answer is raised at once, one request", async () => {
-    await withEnv({ "/later": sequence([[429, { "retry-after": "120" }]]) }, async (srv, dir) => {
+    await withTestServer({ "/later": sequence([[429, { "retry-after": "120" }]]) }, async (srv, dir) => {
       const clock = new MockClock({ autojump: true });
       await run(
         async () => {
@@ -123,7 +102,7 @@ void describe("download(): Retry-After on the fast path", () => {
   });
 
   void test("without a retry policy a 503 on the fast path is raised after one request", async () => {
-    await withEnv({ "/busy": sequence([[503, { "retry-after": "1" }]]) }, async (srv, dir) => {
+    await withTestServer({ "/busy": sequence([[503, { "retry-after": "1" }]]) }, async (srv, dir) => {
       await run(async () => {
         await using session = new ClientSession({ baseUrl: srv.url });
         await assert.rejects(download(session, "/busy", join(dir, "x.bin")), { name: "ClientResponseError" });
@@ -133,7 +112,7 @@ void describe("download(): Retry-After on the fast path", () => {
   });
 
   void test("cancelled during the Retry-After wait: no second request, nothing on disk, nothing leaked", async () => {
-    await withEnv({ "/busy": sequence([[503, { "retry-after": "5" }]]) }, async (srv, dir) => {
+    await withTestServer({ "/busy": sequence([[503, { "retry-after": "5" }]]) }, async (srv, dir) => {
       // A manual clock that nobody advances: the wait can only end by cancellation.
       const clock = new MockClock();
       await run(
@@ -144,9 +123,9 @@ void describe("download(): Retry-After on the fast path", () => {
           const task = createTask(() =>
             download(session, "/busy", dest, { retry: { attempts: 3, onRetry: () => (waiting = true) } }),
           );
-          for (let turn = 0; !waiting && turn < 100_000; turn++) await turns(1);
+          for (let turn = 0; !waiting && turn < 100_000; turn++) await settle(1);
           assert.equal(waiting, true, "the retry wait began");
-          await turns(5);
+          await settle(5);
           task.cancel();
           await assert.rejects(task, (e: unknown) => e instanceof CancelledError);
           assert.equal(srv.log.length, 1, "no request after the 503 (the wait was honoured, then cancelled)");
@@ -165,7 +144,7 @@ void describe("download(): Retry-After on the fast path", () => {
   });
 
   void test("the undici path (fastPath: false) behaves the same", async () => {
-    await withEnv({ "/busy": sequence([[503, { "retry-after": "1" }]]) }, async (srv, dir) => {
+    await withTestServer({ "/busy": sequence([[503, { "retry-after": "1" }]]) }, async (srv, dir) => {
       const clock = new MockClock({ autojump: true });
       await run(
         async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CancelledError, createTask, run } from "../../src/index.js";
 import { ClientConnectionError, ClientPayloadError, ClientSession, download } from "../../src/http/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { until, withoutLeaks } from "../_helpers/leaks.js";
 import { makeSelfSignedCertificate, needsOpenssl } from "../_helpers/tls.js";
 
 let dir = "";
@@ -94,10 +94,6 @@ function serveBytes(data: Buffer, cut?: () => number | undefined): (req: Incomin
     }
     res.write(data.subarray(start, at), () => setImmediate(() => res.socket?.destroy()));
   };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let turn = 0; !condition() && turn < 100_000; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 void describe("download() over HTTPS: its own TLS socket reading into reused buffers", { skip: needsOpenssl() }, () => {
@@ -194,13 +190,13 @@ void describe("download() over HTTPS: its own TLS socket reading into reused buf
           const dest = join(dir, "stalled.bin");
           let progressed = false;
           const task = createTask(() => download(session, "/stall", dest, { onProgress: () => (progressed = true) }));
-          await until(() => progressed);
+          await until(() => progressed, "the first bytes of the body");
           assert.equal(progressed, true);
           task.cancel();
           await assert.rejects(task, CancelledError);
           assert.equal(existsSync(`${dest}.part`), false);
           assert.equal(existsSync(dest), false);
-          await until(() => srv.sockets.size === 0);
+          await until(() => srv.sockets.size === 0, "the server's sockets to close");
           assert.equal(srv.sockets.size, 0, "the server saw the connection closed");
           assert.equal(session.active, 0);
           const again = await download(session, "/big", join(dir, "after.bin"));

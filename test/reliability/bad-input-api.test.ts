@@ -40,7 +40,7 @@ import {
   type TaskHandle,
 } from "../../src/executor/index.js";
 import * as tasks from "../executor/fixtures/tasks.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { childPids, withoutLeaks } from "../_helpers/leaks.js";
 
 type ErrorClass = new (...args: never[]) => Error;
 
@@ -116,23 +116,6 @@ function snapshot(dir: string): string[] {
   };
   walk(dir);
   return entries;
-}
-
-/** The live (or unreaped) child processes of this process, from /proc/<pid>/stat. */
-function childPids(): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[1]) === process.pid) children.push(Number(entry));
-  }
-  return children;
 }
 
 const unhandled: unknown[] = [];

@@ -23,35 +23,15 @@ import {
   type Task,
 } from "../../src/index.js";
 import { runInExecutor, ThreadPoolExecutor } from "../../src/executor/index.js";
-import { openConnection, startServer, type StreamReader, type StreamWriter } from "../../src/streams/index.js";
+import { openConnection, startServer } from "../../src/streams/index.js";
 import { createSubprocessExec, DEVNULL, PIPE } from "../../src/subprocess/index.js";
 import { MockClock } from "../../src/testing/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { settle, until, withoutLeaks } from "../_helpers/leaks.js";
+import { lineEcho } from "../_helpers/net.js";
 import { nap } from "./_tasks.js";
 
 type Kind = "lock" | "semaphore" | "put" | "get" | "sleep" | "tcp" | "child" | "executor";
 const kinds: Kind[] = ["lock", "semaphore", "put", "get", "sleep", "tcp", "child", "executor"];
-
-async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
-  for await (const line of reader) {
-    writer.write(line);
-    await writer.drain();
-  }
-}
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Waits (bounded, by polling the event loop) until `condition()` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  for (let turn = 0; !condition(); turn++) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    if (turn < 200) await new Promise((resolve) => setImmediate(resolve));
-    else await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 const step = fc.record({
   kind: fc.constantFrom(...kinds),
@@ -150,7 +130,7 @@ void describe("cancellation storms", () => {
                       }
                     }),
                   );
-                  await turns(cancelAfter);
+                  await settle(cancelAfter);
                   steps.forEach((s, i) => {
                     if (s.cancel) tasks[i]!.cancel();
                   });
@@ -161,7 +141,7 @@ void describe("cancellation storms", () => {
                   // A plain loop with a flag: awaiting setImmediate is no cancellation point.
                   const feeder = createTask(async () => {
                     while (!done) {
-                      await turns(5);
+                      await settle(5);
                       const { getters, putters } = queue.statistics();
                       if (getters > 0 && queue.empty()) {
                         const item = 1_000_000 + extra++;

@@ -6,36 +6,18 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { run } from "../../src/index.js";
 import { ClientConnectionError, ClientPayloadError, ClientSession, ClientTimeoutError, download } from "../../src/http/index.js";
 import { MockClock } from "../../src/testing/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
-import { startTestServer, type Handler, type TestServer } from "../http/_server.js";
+import { withTestServer, type Handler } from "../http/_server.js";
 
 const SIZE = 2 * 1024 * 1024 + 123;
 const BODY = Buffer.alloc(SIZE);
 for (let i = 0; i < SIZE; i++) BODY[i] = (i * 31 + (i >> 11)) & 0xff;
 const SHA = createHash("sha256").update(BODY).digest("hex");
-
-async function withEnv(routes: Record<string, Handler>, fn: (srv: TestServer, dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "taskio-faults-"));
-  try {
-    await withoutLeaks(async () => {
-      const srv = await startTestServer(routes);
-      try {
-        await fn(srv, dir);
-      } finally {
-        await srv.close();
-      }
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Serves BODY with Range support, resetting the connection at the offsets `cutAt` gives. */
 function resettingRoute(cutAt: (start: number) => number | undefined): Handler {
@@ -76,7 +58,7 @@ void describe("download fault injection", () => {
         cuts.push(cut);
         return cut;
       };
-      await withEnv({ "/file": resettingRoute(cutAt) }, async (srv, dir) => {
+      await withTestServer({ "/file": resettingRoute(cutAt) }, async (srv, dir) => {
         await run(async () => {
           await using session = new ClientSession({ baseUrl: srv.url });
           const dest = join(dir, "file.bin");
@@ -107,7 +89,7 @@ void describe("download fault injection", () => {
 
   void test("a server that stalls mid-body: the sockRead timeout fires, the .part is kept for resume", async () => {
     let requests = 0;
-    await withEnv(
+    await withTestServer(
       {
         "/stall": (_req, res) => {
           requests++;
@@ -160,7 +142,7 @@ void describe("download fault injection", () => {
       let requests = 0;
       const delays: number[] = [];
       const storm = 6;
-      await withEnv(
+      await withTestServer(
         {
           "/busy": (_req, res) => {
             requests++;

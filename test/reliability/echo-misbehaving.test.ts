@@ -10,20 +10,11 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { gather, run, setExceptionHandler, type ExceptionContext } from "../../src/index.js";
 import { openConnection, startServer } from "../../src/streams/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { until, withoutLeaks } from "../_helpers/leaks.js";
 import { lineEcho, rawConnect } from "../_helpers/net.js";
 
 const CLIENTS = 1000;
 const LIMIT = 4096;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 20_000;
-  for (let turn = 0; !condition(); turn++) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    if (turn < 500) await new Promise((resolve) => setImmediate(resolve));
-    else await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 type Role = "good" | "silent" | "slowloris" | "garbage" | "reset";
 
@@ -62,7 +53,7 @@ for (const seed of [1, 2, 3]) {
                 rawSockets.push(socket);
                 if (role === "garbage") {
                   socket.write(Buffer.alloc(LIMIT * 4, 0xfe));
-                  await until(() => socket.closed || socket.readableEnded, `garbage client ${i} cut off`);
+                  await until(() => socket.closed || socket.readableEnded, `garbage client ${i} cut off`, 20_000);
                 } else if (role === "slowloris") {
                   // Holds its connection with a line that never ends, one byte at a time.
                   for (let b = 0; b < 30 && !socket.destroyed; b++) {

@@ -13,7 +13,7 @@
  * handle is left.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -28,7 +28,7 @@ import {
 } from "../../src/executor/index.js";
 import * as tasks from "../executor/fixtures/storm-tasks.js";
 import type { Spec } from "../executor/fixtures/storm-tasks.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { childPids, withoutLeaks } from "../_helpers/leaks.js";
 
 /**
  * A fixed seed by default, so that `npm test` runs the same cases every time (a test must not
@@ -145,24 +145,6 @@ function failedWith(outcome: Outcome, check: (error: unknown) => boolean): boole
 function osThreads(): number {
   const match = /^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
   return match === null ? 0 : Number(match[1]);
-}
-
-/** The live (or not yet reaped) child processes of this process, from /proc/<pid>/stat. */
-function childPids(): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[1]) === process.pid) children.push(Number(entry));
-  }
-  return children;
 }
 
 /** Polls (bounded) until `condition()` holds; fails with `describe()` otherwise. */

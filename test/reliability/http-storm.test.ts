@@ -27,7 +27,7 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { allTasks, createTask, gather, isCancelled, run, TimeoutError, waitFor, type Task } from "../../src/index.js";
 import { ClientSession, download } from "../../src/http/index.js";
-import { withoutLeaks } from "../_helpers/leaks.js";
+import { settle, until, withoutLeaks } from "../_helpers/leaks.js";
 import { makeSelfSignedCertificate, needsOpenssl, type SelfSignedCertificate } from "../_helpers/tls.js";
 import { startTestServer, type TestServer } from "../http/_server.js";
 
@@ -51,20 +51,6 @@ function linesOf(id: number, count: number): Buffer {
 }
 
 const sha = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Waits, polling with a bound, until `condition()` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  for (let turn = 0; !condition(); turn++) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    if (turn < 100) await new Promise((resolve) => setImmediate(resolve));
-    else await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Writes `data` in `piece`-byte writes, one per turn (or after `drain`), until done or closed. */
 function pace(res: ServerResponse, data: Buffer, piece: number): void {
@@ -309,7 +295,7 @@ async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: nu
         byTurns.sort((a, b) => a[0] - b[0]);
         let turn = 0;
         for (const [at, i] of byTurns) {
-          await turns(at - turn);
+          await settle(at - turn);
           turn = at;
           cancel(i);
         }
@@ -336,7 +322,7 @@ async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: nu
         }
 
         // Every exchange is over, and no partial or truncated file is left.
-        await until(() => session.active === 0, "session.active === 0");
+        await until(() => session.active === 0, "session.active === 0", 5_000);
         for (const name of readdirSync(dir)) {
           assert.ok(!name.endsWith(".part"), `a .part left: ${name}`);
           const want = expected.get(name);
@@ -355,7 +341,7 @@ async function stormOnce(steps: readonly Step[], limit: number, limitPerHost: nu
     });
     assert.equal(allTasks().size, 0, "no task left");
     // The server sees every connection closed (the fast path's, undici's pool, the aborted ones).
-    await until(() => srv.sockets.size === 0, `the server's ${srv.sockets.size} sockets to close`);
+    await until(() => srv.sockets.size === 0, `the server's ${srv.sockets.size} sockets to close`, 5_000);
   } finally {
     await srv.close();
     rmSync(dir, { recursive: true, force: true });

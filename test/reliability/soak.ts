@@ -20,10 +20,12 @@ import { parseArgs } from "node:util";
 import { allTasks, createTask, gather, isCancelled, Queue, run, Semaphore, setExceptionHandler, sleep } from "../../src/index.js";
 import { runInExecutor, ThreadPoolExecutor } from "../../src/executor/index.js";
 import { ClientConnectionError, ClientPayloadError, ClientSession, download } from "../../src/http/index.js";
-import { openConnection, startServer, type StreamReader, type StreamWriter } from "../../src/streams/index.js";
+import { openConnection, startServer } from "../../src/streams/index.js";
 import { createSubprocessExec, DEVNULL, PIPE } from "../../src/subprocess/index.js";
 import { startTestServer } from "../http/_server.js";
 import { nap } from "./_tasks.js";
+import { settle } from "../_helpers/leaks.js";
+import { lineEcho } from "../_helpers/net.js";
 
 const { values } = parseArgs({ options: { minutes: { type: "string", default: "10" } } });
 const minutes = Number(values.minutes);
@@ -52,17 +54,6 @@ const BODY = Buffer.alloc(SIZE);
 for (let i = 0; i < SIZE; i++) BODY[i] = (i * 31 + (i >> 9)) & 0xff;
 const SHA = createHash("sha256").update(BODY).digest("hex");
 
-async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
-  for await (const line of reader) {
-    writer.write(line);
-    await writer.drain();
-  }
-}
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
 async function echoLoad(): Promise<void> {
   await using server = await startServer(lineEcho, "127.0.0.1", 0, { limit: 4096, backlog: 512 });
   const port = server.port!;
@@ -74,7 +65,7 @@ async function echoLoad(): Promise<void> {
         socket.on("error", () => {});
         await new Promise<void>((resolve) => socket.once("connect", () => resolve()).once("error", () => resolve()));
         socket.write(i % 20 === 9 ? Buffer.alloc(16 * 1024, 0xfe) : "half a li");
-        await turns(2);
+        await settle(2);
         socket.resetAndDestroy();
         return;
       }
@@ -141,14 +132,14 @@ async function childLoad(): Promise<void> {
     });
     await sleeper.wait();
   });
-  await turns(20);
+  await settle(20);
   task.cancel();
   await gather([task], { returnExceptions: true });
 }
 
 async function executorLoad(pool: ThreadPoolExecutor): Promise<void> {
   const tasks = Array.from({ length: 8 }, (_, i) => createTask(() => runInExecutor(pool, nap, 5, i)));
-  await turns(Math.floor(random() * 30));
+  await settle(Math.floor(random() * 30));
   tasks.forEach((task, i) => {
     if (i % 3 === 0) task.cancel();
   });
@@ -178,7 +169,7 @@ async function syncLoad(): Promise<void> {
       await sleep(random() * 3);
     }),
   );
-  await turns(Math.floor(random() * 50));
+  await settle(Math.floor(random() * 50));
   for (const task of tasks) if (random() < 0.3) task.cancel();
   // Whatever still waits on the queue is cancelled after a while.
   await sleep(50);
@@ -239,7 +230,7 @@ async function main(): Promise<number> {
         if (failures > 3) break;
       }
       rounds++;
-      await turns(5);
+      await settle(5);
       const now = performance.now();
       gc?.();
       const memory = process.memoryUsage();
